@@ -1,0 +1,331 @@
+"""``build``: scan → hash → (cache hit | decode → transcribe → store) → render → write.
+
+The heavy parts (numpy, PyAV, torch, the model) are imported and loaded only
+when some file really needs transcribing; a rebuild of an unchanged site reads
+the stat index and the cache, renders, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import frontmatter
+from .cache import CacheEntry, TranscriptCache, settings_key
+from .config import Settings
+from .errors import FrontMatterError, JekyllAsrError, OutputConflict
+from .fsutil import atomic_write
+from .lock import SiteLock
+from .outputs import OutputManifest
+from .render import RenderPlan, managed_value, render_outputs
+from .report import Report
+from .scan import AudioFile, candidate_files, classify
+from .site import Document, scan_documents
+from .statindex import StatIndex
+
+log = logging.getLogger("jekyll_asr")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``K/N``: this build does the files whose content hash falls in shard K of N."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        from .errors import UsageError
+
+        m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+        if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+            raise UsageError(f"--shard must look like K/N with 1 <= K <= N (got {text!r})")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def owns(self, sha256: str) -> bool:
+        return int(sha256[:8], 16) % self.count == self.index - 1
+
+
+@dataclass
+class SiteAudio:
+    """What a scan found: audio files, the documents using them, and problems."""
+
+    files: list[AudioFile]
+    documents: list[Document]
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def users(self, rel: Path) -> list[Path]:
+        return [d.path for d in self.documents if rel in d.audio]
+
+
+@dataclass
+class Progress:
+    """Callbacks a front end can hook (a progress bar); all optional."""
+
+    file_started: Callable[[str, float], None] = lambda path, seconds: None
+    advance: Callable[[float], None] = lambda seconds: None
+    total: Callable[[float], None] = lambda seconds: None
+
+
+def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
+    """Every audio file the include globs select or a document references."""
+    files: dict[str, AudioFile] = {}
+    for rel in candidate_files(settings):
+        found = classify(settings, rel, index)
+        if found is not None:
+            files[rel] = found
+
+    def is_audio(rel: Path) -> bool:
+        key = rel.as_posix()
+        if key in files:
+            return True
+        found = classify(settings, key, index)
+        if found is not None:
+            files[key] = found
+            return True
+        return False
+
+    documents, problems = scan_documents(settings, is_audio)
+    index.forget_missing(set(files) | {r for r in index.entries if r not in files and (settings.site / r).exists()})
+    ordered = [files[k] for k in sorted(files)]
+    return SiteAudio(ordered, documents, [(str(p.path), p.message) for p in problems])
+
+
+def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
+    """Everything that changes the words: the cache key is its hash. Cheap: no torch."""
+    from .engines import DecodeOptions
+    from .models import model_identity
+
+    options = decode_options(settings, prompt)
+    return {"model": model_identity(settings.model, revision=settings.model_revision), "engine": engine, "decode": options.key()}
+
+
+def decode_options(settings: Settings, prompt: str | None):
+    from .engines import DecodeOptions
+
+    language = settings.language
+    if language is None and settings.model.endswith(".en"):
+        language = "en"
+    return DecodeOptions(
+        language=language,
+        task=settings.task,
+        beam_size=settings.beam_size,
+        batch_size=settings.batch_size,
+        vad=settings.vad,
+        initial_prompt=prompt,
+    )
+
+
+class _LazyEngine:
+    """Loads the model the first time a file needs it, and only then."""
+
+    def __init__(self, settings: Settings, engine: str, device: str) -> None:
+        self.settings, self.engine_name, self.device = settings, engine, device
+        self._engine = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
+    def get(self):
+        if self._engine is None:
+            from .engines import load_engine
+
+            self._engine = load_engine(self.engine_name, self.settings.model, device=self.device, revision=self.settings.model_revision)
+        return self._engine
+
+
+def build(
+    settings: Settings,
+    *,
+    force: bool = False,
+    shard: Shard | None = None,
+    transcribe: bool = True,
+    wait: bool = True,
+    progress: Progress | None = None,
+    say: Callable[[str], None] = print,
+) -> Report:
+    """Bring every transcript output of the site up to date; never raises for one bad file."""
+    report = Report()
+    progress = progress or Progress()
+    with SiteLock(settings.state_path, wait=wait, say=say):
+        index = StatIndex.load(settings.state_path / "stat-index.json")
+        site_audio = scan_site(settings, index)
+        for path, message in site_audio.problems:
+            report.fail(path, message)
+        cache = TranscriptCache(settings.cache_path)
+        plans = _plan(settings, site_audio)
+        entries = _lookup_and_transcribe(settings, cache, plans, report, shard=shard, transcribe=transcribe, progress=progress)
+        manifest = OutputManifest(settings.site, settings.site / ".jekyll-asr" / "outputs.json")
+        _write_outputs(settings, site_audio, plans, entries, manifest, report, force=force)
+        manifest.save()
+        index.save()
+    return report
+
+
+def _plan(settings: Settings, site_audio: SiteAudio) -> list[RenderPlan]:
+    from .render import plan_outputs
+
+    return plan_outputs(settings, site_audio.files, site_audio.documents)
+
+
+def _lookup_and_transcribe(
+    settings: Settings,
+    cache: TranscriptCache,
+    plans: list[RenderPlan],
+    report: Report,
+    *,
+    shard: Shard | None,
+    transcribe: bool,
+    progress: Progress,
+) -> dict[str, CacheEntry]:
+    """Cache entries by audio path; transcribes what is missing (once per content hash)."""
+    from .engines import resolve_engine
+
+    engine, device = resolve_engine(settings.engine, settings.device)
+    candidates = [engine] + (["faster-whisper", "transformers"] if settings.engine == "auto" else [])
+    entries: dict[str, CacheEntry] = {}
+    missing: dict[tuple[str, str], list[RenderPlan]] = {}
+    keys: dict[tuple[str, str], dict[str, Any]] = {}
+    for plan in plans:
+        sha = plan.audio.sha256
+        found = None
+        for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
+            words = word_settings(settings, name, plan.prompt)
+            found = cache.get(sha, settings_key(words))
+            if found is not None:
+                break
+        if found is not None:
+            entries[plan.audio.path.as_posix()] = found
+            report.cached.append(plan.audio.path.as_posix())
+            continue
+        words = word_settings(settings, engine, plan.prompt)
+        ident = (sha, settings_key(words))
+        keys[ident] = words
+        missing.setdefault(ident, []).append(plan)
+    for bad in cache.corrupt:
+        report.warnings.append(f"cache entry {bad.relative_to(settings.site) if settings.site in bad.parents else bad} was corrupt; transcribing again")
+
+    todo = []
+    for ident, group in missing.items():
+        if shard is not None and not shard.owns(ident[0]):
+            report.skipped += [p.audio.path.as_posix() for p in group]
+            continue
+        if not transcribe:
+            continue
+        todo.append((ident, group))
+    if not todo:
+        return entries
+
+    lazy = _LazyEngine(settings, engine, device)
+    from . import audio as audio_mod
+
+    def decode(plan: RenderPlan):
+        path = settings.site / plan.audio.path
+        return audio_mod.decode(path), audio_mod.read_tags(path)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode") as pool:
+        pending: Future | None = pool.submit(decode, todo[0][1][0])
+        for i, (ident, group) in enumerate(todo):
+            plan = group[0]
+            rel = plan.audio.path.as_posix()
+            future, pending = pending, None
+            if i + 1 < len(todo):
+                pending = pool.submit(decode, todo[i + 1][1][0])  # decode the next file while this one runs
+            try:
+                samples, tags = future.result()
+                seconds = len(samples) / 16000
+                progress.file_started(rel, seconds)
+                model = lazy.get()
+                report.model_loaded = True
+                options = decode_options(settings, plan.prompt)
+                segments, language = model.transcribe(samples, options)
+                from .transcript import Transcript
+
+                transcript = Transcript(tuple(segments), language, seconds, settings.model, engine)
+                cache.put(ident[0], ident[1], keys[ident], transcript, tags)
+                entry = cache.get(ident[0], ident[1])
+                assert entry is not None
+                progress.advance(seconds)
+            except JekyllAsrError as exc:
+                log.debug("transcribing %s failed", rel, exc_info=True)
+                report.fail(rel, str(exc))
+                continue
+            except Exception as exc:  # one bad file must not stop the build; the rest still get done
+                log.debug("transcribing %s failed", rel, exc_info=True)
+                report.fail(rel, f"{type(exc).__name__}: {exc}")
+                continue
+            report.audio_seconds += seconds
+            for member in group:
+                entries[member.audio.path.as_posix()] = entry
+                report.transcribed.append(member.audio.path.as_posix())
+    return entries
+
+
+def _write_outputs(
+    settings: Settings,
+    site_audio: SiteAudio,
+    plans: list[RenderPlan],
+    entries: dict[str, CacheEntry],
+    manifest: OutputManifest,
+    report: Report,
+    *,
+    force: bool,
+) -> None:
+    """Render each transcript's files, then the managed key of each post using it."""
+    rendered: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        rel = plan.audio.path.as_posix()
+        entry = entries.get(rel)
+        if entry is None:
+            continue
+        try:
+            files = render_outputs(settings, plan, entry)
+        except JekyllAsrError as exc:
+            report.fail(rel, str(exc))
+            continue
+        ok = True
+        for out_rel, content in files.items():
+            try:
+                if manifest.write(out_rel, content, force=force):
+                    report.outputs.append(out_rel)
+                else:
+                    report.unchanged_outputs += 1
+            except OutputConflict as exc:
+                report.warnings.append(str(exc))
+            except JekyllAsrError as exc:
+                report.fail(out_rel, str(exc))
+                ok = False
+        if ok:
+            rendered[rel] = managed_value(settings, plan, entry)
+
+    for document in site_audio.documents:
+        values = [rendered[a.as_posix()] for a in document.audio if a.as_posix() in rendered]
+        if not values:
+            continue
+        path = settings.site / document.path
+        try:
+            text = path.read_bytes().decode("utf-8")
+            fm, _ = frontmatter.split(text)
+            value = dict(values[0])
+            if fm is not None:
+                for key in ("title", "artist"):
+                    if key in fm.data:
+                        value.pop(key, None)
+            if len(values) > 1:
+                value["parts"] = values[1:]
+            new_text = frontmatter.set_key(text, settings.front_matter_key, value)
+        except (FrontMatterError, OSError, UnicodeDecodeError) as exc:
+            report.fail(document.path.as_posix(), str(exc) if isinstance(exc, FrontMatterError) else f"cannot read: {exc}")
+            continue
+        if new_text != text:
+            try:
+                atomic_write(path, new_text.encode("utf-8"))
+            except JekyllAsrError as exc:
+                report.fail(document.path.as_posix(), str(exc))
+                continue
+            report.documents.append(document.path.as_posix())

@@ -1,0 +1,60 @@
+"""``jekyll-asr transcribe FILE``: print one file's transcript."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import UsageError
+from . import CONFIG_FLAGS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="an audio file")
+    parser.add_argument("--format", default="txt", choices=["txt", "md", "json", "vtt", "srt"])
+    parser.add_argument("--site", default=None, help="read settings from this site's _config.yml (default: . when it has one)")
+    group = parser.add_argument_group("settings")
+    for flag, (option, kwargs) in CONFIG_FLAGS.items():
+        if option in {"model", "model_revision", "engine", "device", "language", "task", "beam_size", "batch_size", "vad"}:
+            group.add_argument(flag, dest=option, default=None, **kwargs)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_settings
+    from ..transcribe import transcribe_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    site = Path(args.site) if args.site else (Path(".") if Path("_config.yml").is_file() else None)
+    overrides = {k: getattr(args, k, None) for k in ("model", "model_revision", "engine", "device", "language", "task", "beam_size", "batch_size", "vad")}
+    if site is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as empty:
+            settings = load_settings(empty, overrides)
+    else:
+        settings = load_settings(site, overrides)
+    transcript = transcribe_file(path, settings)
+    print(render(transcript, args.format, path))
+    return 0
+
+
+def render(transcript, fmt: str, path: Path) -> str:
+    if fmt == "json":
+        return json.dumps(transcript.to_dict(), indent=2, ensure_ascii=False)
+    if fmt == "txt":
+        from ..paragraphs import build_paragraphs
+
+        return "\n\n".join(p.text for p in build_paragraphs(transcript)) if not transcript.is_empty else ""
+    from ..paragraphs import build_paragraphs
+    from ..render import FORMAT_WRITERS
+    from ..transcript import AudioTags
+    from ..writers import WRITERS, RenderContext
+
+    ctx = RenderContext(
+        transcript=transcript, tags=AudioTags(), slug=path.stem, title=path.stem, audio_url=path.name,
+        language=transcript.language, paragraphs=build_paragraphs(transcript), chapters=(), captions={}, templates_dir=None,
+    )
+    return WRITERS[FORMAT_WRITERS[fmt]].render(ctx).rstrip("\n")

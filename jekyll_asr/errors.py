@@ -1,0 +1,57 @@
+"""The errors jekyll-asr raises, each with a message a user can act on.
+
+Everything the tool expects to go wrong is a ``JekyllAsrError``; the CLI turns
+one into a single readable line (and exit code), anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class JekyllAsrError(Exception):
+    """Base class: the message is shown to the user as it is."""
+
+    exit_code = 1
+
+
+class ConfigError(JekyllAsrError):
+    """A bad ``asr:`` block or flag; the message names the key and what is allowed."""
+
+    exit_code = 2
+
+
+class UsageError(JekyllAsrError):
+    """A command line that cannot be acted on."""
+
+    exit_code = 2
+
+
+class AudioError(JekyllAsrError):
+    """A file that cannot be decoded (empty, not audio, truncated, lying header)."""
+
+
+class ModelError(JekyllAsrError):
+    """A model that cannot be found, downloaded or loaded."""
+
+
+class EngineError(JekyllAsrError):
+    """An engine that is not installed or failed while transcribing."""
+
+
+class FrontMatterError(JekyllAsrError):
+    """A document whose front matter cannot be parsed; it is left untouched."""
+
+
+class PathError(JekyllAsrError):
+    """A path that resolves outside the site, or an output name that would escape."""
+
+
+class OutputConflict(JekyllAsrError):
+    """A generated file was edited by hand since the tool wrote it; it is kept."""
+
+
+class LockError(JekyllAsrError):
+    """Another build holds the site's lock."""
+
+
+class CacheError(JekyllAsrError):
+    """A cache entry that is missing, corrupt or fails its checksum."""

@@ -1,0 +1,74 @@
+"""What the tool last wrote, so a file someone edited by hand is never overwritten.
+
+``.jekyll-asr/outputs.json`` (committed with the site) maps each generated
+file to the SHA-256 of the bytes the tool wrote. Before writing, the file on
+disk must still hold those bytes; otherwise it was edited, and it is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .errors import OutputConflict
+from .fsutil import atomic_write
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class OutputManifest:
+    def __init__(self, site: Path, path: Path) -> None:
+        self.site = site
+        self.path = path
+        self.files: dict[str, str] = {}
+        self.dirty = False
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(raw.get("files"), dict):
+                self.files = {str(k): str(v) for k, v in raw["files"].items()}
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, rel: str, content: str, *, force: bool = False) -> bool:
+        """Write a generated file; True when its bytes changed on disk.
+
+        Raises OutputConflict when the file was edited since the tool wrote it,
+        or exists without having been written by the tool, unless ``force``.
+        """
+        data = content.encode("utf-8")
+        new_sha = _sha(data)
+        target = self.site / rel
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current is not None:
+            current_sha = _sha(current)
+            if current_sha == new_sha:
+                self._remember(rel, new_sha)
+                return False
+            if not force and current_sha != self.files.get(rel):
+                raise OutputConflict(
+                    f"{rel} was edited by hand since jekyll-asr wrote it; kept as it is "
+                    "(put fixes in the corrections file, or pass --force to overwrite)"
+                )
+        atomic_write(target, data)
+        self._remember(rel, new_sha)
+        return True
+
+    def _remember(self, rel: str, sha: str) -> None:
+        if self.files.get(rel) != sha:
+            self.files[rel] = sha
+            self.dirty = True
+
+    def forget(self, rel: str) -> None:
+        if self.files.pop(rel, None) is not None:
+            self.dirty = True
+
+    def save(self) -> None:
+        if self.dirty:
+            atomic_write(self.path, json.dumps({"version": 1, "files": dict(sorted(self.files.items()))}, indent=1) + "\n")
+            self.dirty = False

@@ -1,0 +1,162 @@
+"""From a cached transcript to the files a site serves, and the managed front matter value.
+
+Rendering is cheap and pure: it runs on every build, so a changed template or
+glossary re-renders without re-transcribing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .cache import CacheEntry
+from .config import Settings
+from .errors import PathError
+from .scan import AudioFile
+from .site import Document
+
+# config format name -> writer module name (jekyll_asr.writers.WRITERS)
+FORMAT_WRITERS = {"md": "markdown", "vtt": "vtt", "srt": "srt", "json": "podcast_json", "txt": "text", "chapters": "chapters_json"}
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """One audio file: its slug, the posts using it, its glossary and prompt."""
+
+    audio: AudioFile
+    slug: str
+    users: tuple[Path, ...]
+    glossary: tuple[Any, ...]
+    prompt: str | None
+
+
+def slugify(text: str) -> str:
+    """A file name that cannot escape its folder: lowercase ASCII, digits and dashes."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return text[:120] or "audio"
+
+
+def slugs_for(paths: list[Path]) -> dict[Path, str]:
+    """File stem where unique, the whole site-relative path where stems collide."""
+    by_stem: dict[str, list[Path]] = {}
+    for p in paths:
+        by_stem.setdefault(slugify(p.stem), []).append(p)
+    out: dict[Path, str] = {}
+    for stem, group in by_stem.items():
+        for p in group:
+            out[p] = stem if len(group) == 1 else slugify(p.with_suffix("").as_posix())
+    return out
+
+
+def _document_glossary(settings: Settings, document: Path) -> list[Any]:
+    from . import frontmatter
+    from .errors import FrontMatterError
+
+    try:
+        fm, _ = frontmatter.split((settings.site / document).read_bytes().decode("utf-8"))
+    except (FrontMatterError, OSError, UnicodeDecodeError):
+        return []
+    terms = fm.data.get("glossary") if fm is not None else None
+    return list(terms) if isinstance(terms, list) else []
+
+
+def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Document]) -> list[RenderPlan]:
+    from .glossary import Glossary, prompt_text
+
+    slugs = slugs_for([f.path for f in files])
+    plans = []
+    for f in files:
+        users = tuple(d.path for d in documents if f.path in d.audio)
+        terms = list(settings.glossary)
+        for user in users:
+            terms += [t for t in _document_glossary(settings, user) if t not in terms]
+        glossary = Glossary.from_config(terms)
+        plans.append(RenderPlan(f, slugs[f.path], users, tuple(terms), prompt_text(glossary)))
+    return plans
+
+
+def site_url(settings: Settings, rel: str) -> str:
+    return f"{settings.baseurl}/{PurePosixPath(rel).as_posix()}"
+
+
+def output_paths(settings: Settings, slug: str) -> dict[str, str]:
+    """Format name -> site-relative path of its file, for the configured formats."""
+    from .writers import WRITERS
+
+    out = {}
+    for fmt in settings.formats:
+        writer = WRITERS[FORMAT_WRITERS[fmt]]
+        folder = settings.includes_dir if fmt == "md" else settings.captions_dir
+        rel = f"{folder.rstrip('/')}/{slug}{writer.extension}"
+        if "/" in slug or slug.startswith("."):
+            raise PathError(f"output name {slug!r} would escape {folder}")
+        out[fmt] = rel
+    return out
+
+
+def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry):
+    from .glossary import Glossary, apply, load_corrections
+    from .paragraphs import build_paragraphs
+    from .writers import RenderContext
+
+    corrections = load_corrections(settings.site / settings.corrections_dir / f"{plan.slug}.yml")
+    transcript = apply(entry.transcript, Glossary.from_config(list(plan.glossary)), corrections)
+    paths = output_paths(settings, plan.slug)
+    captions = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
+    title = entry.tags.title or plan.audio.path.stem
+    return RenderContext(
+        transcript=transcript,
+        tags=entry.tags,
+        slug=plan.slug,
+        title=title,
+        audio_url=site_url(settings, plan.audio.path.as_posix()),
+        language=transcript.language,
+        paragraphs=build_paragraphs(transcript, pause=settings.paragraph_pause),
+        chapters=entry.tags.chapters,
+        captions=captions,
+        templates_dir=settings.site / settings.templates_dir,
+    )
+
+
+def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> dict[str, str]:
+    """Site-relative path -> content, for every configured format that applies."""
+    from .writers import WRITERS
+
+    ctx = render_context(settings, plan, entry)
+    files = {}
+    for fmt, rel in output_paths(settings, plan.slug).items():
+        writer = WRITERS[FORMAT_WRITERS[fmt]]
+        applies = getattr(writer, "applies", None)
+        if applies is not None and not applies(ctx):
+            continue
+        files[rel] = writer.render(ctx)
+    return files
+
+
+def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> dict[str, Any]:
+    """The one front matter key the tool owns, on each post that uses this audio."""
+    transcript = entry.transcript
+    paths = output_paths(settings, plan.slug)
+    value: dict[str, Any] = {}
+    if "md" in paths:
+        include = paths["md"]
+        value["include"] = include[len("_includes/") :] if include.startswith("_includes/") else include
+    value["audio"] = site_url(settings, plan.audio.path.as_posix())
+    value["language"] = transcript.language
+    value["duration"] = round(transcript.duration, 1)
+    value["words"] = transcript.word_count
+    value["model"] = transcript.model
+    files = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
+    if not entry.tags.chapters:
+        files.pop("chapters", None)
+    if files:
+        value["files"] = files
+    if entry.tags.title:
+        value["title"] = entry.tags.title
+    if entry.tags.artist:
+        value["artist"] = entry.tags.artist
+    return value

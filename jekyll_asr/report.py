@@ -1,0 +1,70 @@
+"""What a build did: counts, failures and the exit code, for people and for --json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # some file failed (or, for check, is stale); the others were still done
+EXIT_USAGE = 2  # usage or configuration error
+
+
+@dataclass
+class Failure:
+    path: str
+    error: str
+
+
+@dataclass
+class Report:
+    transcribed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # files written (changed) this run
+    unchanged_outputs: int = 0
+    documents: list[str] = field(default_factory=list)  # posts whose managed key changed
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # other shards' files
+    audio_seconds: float = 0.0  # seconds of audio transcribed this run
+    model_loaded: bool = False
+
+    def fail(self, path: str, error: str) -> None:
+        self.failed.append(Failure(path, error))
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.failed else EXIT_OK
+
+    def to_dict(self) -> dict:
+        return {
+            "transcribed": self.transcribed,
+            "cached": self.cached,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "outputs": self.outputs,
+            "documents": self.documents,
+            "warnings": self.warnings,
+            "skipped": self.skipped,
+            "audio_seconds": round(self.audio_seconds, 1),
+            "model_loaded": self.model_loaded,
+            "exit_code": self.exit_code,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def summary(self) -> str:
+        lines = [f"error: {f.path}: {f.error}" for f in self.failed]
+        lines += [f"warning: {w}" for w in self.warnings]
+        parts = [
+            f"{len(self.transcribed)} transcribed ({self.audio_seconds:.1f} s of audio)",
+            f"{len(self.cached)} cached",
+            f"{len(self.failed)} failed",
+            f"{len(self.outputs)} files written",
+        ]
+        if self.documents:
+            parts.append(f"{len(self.documents)} posts updated")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} left to other shards")
+        lines.append("jekyll-asr: " + ", ".join(parts))
+        return "\n".join(lines)

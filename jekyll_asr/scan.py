@@ -1,0 +1,110 @@
+"""Find a site's audio: include/exclude globs, recognised by content.
+
+Only the folders named by include globs are walked, and the stat index means
+an unchanged file is neither opened nor hashed again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .config import ALWAYS_EXCLUDED, Settings
+from .statindex import Stat, StatIndex, hash_file
+
+
+@dataclass(frozen=True)
+class AudioFile:
+    """An audio file of the site, known by its content hash."""
+
+    path: Path  # relative to the site
+    sha256: str
+    size: int
+    kind: str  # sniffed container format
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """``**`` spans folders, ``*`` and ``?`` stay inside one path part."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(rel: str, patterns: tuple[str, ...]) -> bool:
+    return any(glob_regex(p).match(rel) for p in patterns)
+
+
+def _walk_roots(site: Path, include: tuple[str, ...]) -> list[Path]:
+    """The literal folder each include glob starts from, so nothing else is walked."""
+    roots: set[Path] = set()
+    for pattern in include:
+        literal = []
+        for part in pattern.split("/"):
+            if any(ch in part for ch in "*?["):
+                break
+            literal.append(part)
+        root = site.joinpath(*literal) if literal else site
+        roots.add(root if root.is_dir() else root.parent)
+    ordered = sorted(roots, key=lambda p: len(p.parts))
+    return [r for r in ordered if not any(o in r.parents for o in ordered if o != r)]
+
+
+def candidate_files(settings: Settings) -> list[str]:
+    """Site-relative paths (POSIX) that the include globs select and no exclude rejects."""
+    site = settings.site
+    exclude = ALWAYS_EXCLUDED + settings.exclude
+    found: set[str] = set()
+    for root in _walk_roots(site, settings.include):
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel_dir = os.path.relpath(dirpath, site).replace(os.sep, "/")
+            rel_dir = "" if rel_dir == "." else rel_dir + "/"
+            dirnames[:] = [d for d in dirnames if not matches(rel_dir + d + "/", exclude) and not d.startswith(".")]
+            for name in filenames:
+                rel = rel_dir + name
+                if matches(rel, settings.include) and not matches(rel, exclude):
+                    found.add(rel)
+    return sorted(found)
+
+
+def classify(settings: Settings, rel: str, index: StatIndex, *, hash_it: bool = True) -> AudioFile | None:
+    """The AudioFile at ``rel``, or None when it is not audio; uses and updates the index."""
+    from .audio import sniff  # deferred: sniffing needs no numpy until a file is new
+
+    path = settings.site / rel
+    try:
+        stat = Stat.of(path)
+    except OSError:
+        return None
+    entry = index.lookup(rel, stat)
+    if entry is not None and entry.kind is None:
+        return None
+    kind = entry.kind if entry is not None else sniff(path)
+    if kind is None:
+        index.record(rel, stat, None, None)
+        return None
+    sha = entry.sha256 if entry is not None else None
+    if sha is None and hash_it:
+        sha = hash_file(path)
+    index.record(rel, stat, sha, kind)
+    return AudioFile(Path(rel), sha or "", stat.size, kind)

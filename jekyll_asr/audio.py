@@ -8,8 +8,11 @@ truncated file decodes without any error and Whisper invents words for it.
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,8 +62,10 @@ def sniff(path: Path) -> str | None:
 
     One of "mp3", "wav", "ogg", "flac", "mp4", "webm", "aiff". Extensions are
     ignored: an Ogg file named .mp3 is "ogg", a text file named .mp3 is None.
-    Unreadable paths (missing, directories) are None too.
+    Unreadable paths (missing, directories, FIFOs) are None too.
     """
+    if not _is_regular(path):  # a FIFO would block the read
+        return None
     try:
         with open(path, "rb") as f:
             head = f.read(_SNIFF_BYTES)
@@ -71,6 +76,13 @@ def sniff(path: Path) -> str | None:
     except OSError:
         return None
     return _sniff_bytes(head, after_id3=bool(id3))
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _id3_size(head: bytes) -> int:
@@ -98,8 +110,7 @@ def _sniff_bytes(head: bytes, *, after_id3: bool) -> str | None:
         return "aiff"
     if head[4:8] == b"ftyp":
         return "mp4" if _is_audio_ftyp(head) else None
-    if after_id3:
-        head = head.lstrip(b"\x00")  # some taggers pad between the tag and the first frame
+    head = head.lstrip(b"\x00")  # some taggers pad between the tag and the first frame
     return "mp3" if _is_mpeg_audio(head, frames_needed=1 if after_id3 else 2) else None
 
 
@@ -151,7 +162,8 @@ def _mpeg_frame_length(header: bytes) -> int | None:
 
 def duration(path: Path) -> float | None:
     """The length the container declares, in seconds, without decoding; None when unknown."""
-    return _declared(Path(path), trusted_only=False)
+    path = Path(path)
+    return _declared(path, trusted_only=False) if _is_regular(path) else None
 
 
 def _declared(path: Path, *, trusted_only: bool) -> float | None:
@@ -176,7 +188,8 @@ def _declared(path: Path, *, trusted_only: bool) -> float | None:
         return float(info.info.length)
     if trusted_only or sniff(path) is None:
         return None
-    av = _import_av()
+    import av
+
     try:
         with av.open(str(path)) as container:
             return container.duration / 1_000_000 if container.duration else None
@@ -184,21 +197,19 @@ def _declared(path: Path, *, trusted_only: bool) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
 class _WavHeader:
     """What a RIFF/WAVE header says: bytes per second and the data chunk's claimed and present size."""
 
-    def __init__(self, byte_rate: int, data_size: int, data_present: int) -> None:
-        self.byte_rate = byte_rate
-        self.data_size = data_size
-        self.data_present = data_present
-
-    @property
-    def streaming(self) -> bool:
-        return self.data_size in _WAV_STREAMING_SIZES
+    byte_rate: int
+    data_size: int
+    data_present: int
 
     @property
     def declared(self) -> float | None:
-        return None if self.streaming or not self.byte_rate else self.data_size / self.byte_rate
+        if self.data_size in _WAV_STREAMING_SIZES or not self.byte_rate:
+            return None
+        return self.data_size / self.byte_rate
 
     @property
     def present(self) -> float:
@@ -240,15 +251,16 @@ def _check_wav(path: Path) -> None:
     _check_length(path, header.declared, header.present)
 
 
-def _check_length(path: Path, declared: float | None, decoded: float) -> None:
+def _check_length(path: Path, declared: float | None, decoded: float, *, skipped: int = 0) -> None:
     if declared is None:
         return
     if decoded <= 0:
         raise AudioError(f"{path}: the header claims {declared:.1f} s but holds no audio")
     if declared - decoded > max(_TRUNCATION_SECONDS, _TRUNCATION_FRACTION * declared):
+        damage = f", {skipped} damaged frame(s) skipped" if skipped else ""
         raise AudioError(
             f"{path}: truncated: the header says {declared:.1f} s but only {decoded:.1f} s "
-            "of audio could be decoded (re-export or re-upload the file)"
+            f"of audio could be decoded{damage} (re-export or re-upload the file)"
         )
 
 
@@ -278,46 +290,86 @@ def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[numpy.ndarr
     path = Path(path)
     _check_readable(path)
     _check_wav(path)
-    av = _import_av()
-    pending: list[np.ndarray] = []
-    pending_len = 0
-    total = 0
+    import av
+
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                if sniff(path) is None:  # FFmpeg opens text as "tty" video
-                    raise AudioError(f"{path}: not audio ({_describe(path)})")
-                kinds = sorted({s.type for s in container.streams}) or ["no streams"]
-                raise AudioError(f"{path}: no audio stream (the file holds {', '.join(kinds)})")
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            frames = (f for frame in container.decode(stream) for f in resampler.resample(frame))
-            for frame in _with_flush(frames, resampler):
-                samples = frame.to_ndarray().reshape(-1)
-                pending.append(samples)
-                pending_len += samples.size
-                while pending_len >= size:
-                    block = np.concatenate(pending)
-                    yield block[:size]
-                    total += size
-                    pending, pending_len = [block[size:]], block.size - size
+        container = av.open(str(path))
     except av.FFmpegError as exc:
-        raise AudioError(f"{path}: {_ffmpeg_reason(path, exc)}") from exc
+        raise AudioError(f"{path}: {_open_failure(path, exc)}") from exc
+    pending: list[np.ndarray] = []
+    pending_len = total = 0
+    stats = _DecodeStats()
+    with container:
+        for samples in _decoded(path, container, stats):
+            pending.append(samples)
+            pending_len += samples.size
+            while pending_len >= size:
+                block = np.concatenate(pending)
+                yield block[:size]
+                total += size
+                pending, pending_len = [block[size:]], block.size - size
     tail = np.concatenate(pending) if pending else np.zeros(0, dtype=np.float32)
     total += tail.size
-    if total == 0:
+    _check_decoded(path, total / SAMPLE_RATE, stats)
+    if tail.size:
+        yield tail
+
+
+@dataclass
+class _DecodeStats:
+    """Damage met while decoding: frames FFmpeg could not decode, and a read error that ended it."""
+
+    skipped: int = 0
+    error: Exception | None = None
+
+
+def _decoded(path: Path, container: Any, stats: _DecodeStats) -> Iterator[numpy.ndarray]:
+    """Resampled float32 mono blocks; a damaged frame is skipped (and counted), as ffmpeg does."""
+    import av
+
+    if not container.streams.audio:
+        if sniff(path) is None:  # FFmpeg opens text as "tty" video
+            raise AudioError(f"{path}: not audio ({_describe(path)})")
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        raise AudioError(f"{path}: no audio stream (the file holds {', '.join(kinds)})")
+    stream = container.streams.audio[0]
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.FFmpegError as exc:  # the container could not be read further
+            stats.error = exc
+            break
+        try:
+            frames = packet.decode()
+        except av.FFmpegError as exc:
+            stats.skipped += 1
+            stats.error = stats.error or exc
+            continue
+        for frame in frames:
+            for out in resampler.resample(frame):
+                yield out.to_ndarray().reshape(-1)
+    for out in resampler.resample(None):
+        yield out.to_ndarray().reshape(-1)
+
+
+def _check_decoded(path: Path, decoded: float, stats: _DecodeStats) -> None:
+    """Refuse what decoded to nothing, or to far less than the header declares."""
+    reason = f": {_ffmpeg_reason(stats.error)}" if stats.error is not None else ""
+    if decoded == 0:
         declared = _declared(path, trusted_only=False)
+        if stats.error is not None:
+            raise AudioError(f"{path}: cannot decode this {sniff(path) or 'file'}{reason}")
         if declared:
             raise AudioError(f"{path}: the header claims {declared:.1f} s but holds no audio")
         raise AudioError(f"{path}: holds no audio")
-    _check_length(path, _declared(path, trusted_only=True), total / SAMPLE_RATE)
-    if tail.size:
-        yield tail.astype(np.float32, copy=False)
-
-
-def _with_flush(frames: Iterator[Any], resampler: Any) -> Iterator[Any]:
-    yield from frames
-    yield from resampler.resample(None)
+    declared = _declared(path, trusted_only=True)
+    _check_length(path, declared, decoded, skipped=stats.skipped)
+    if declared is None and stats.error is not None and not stats.skipped:  # nothing vouches for the rest
+        raise AudioError(f"{path}: could not be read past {decoded:.1f} s{reason}")
 
 
 def _check_readable(path: Path) -> None:
@@ -326,7 +378,7 @@ def _check_readable(path: Path) -> None:
     except OSError as exc:
         raise AudioError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if not path.is_file():
-        raise AudioError(f"{path}: not a file")
+        raise AudioError(f"{path}: not a regular file")
     if size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
     with open(path, "rb") as f:
@@ -339,14 +391,17 @@ def _check_readable(path: Path) -> None:
         )
 
 
-def _ffmpeg_reason(path: Path, exc: Exception) -> str:
+def _open_failure(path: Path, exc: Exception) -> str:
     kind = sniff(path)
-    reason = getattr(exc, "strerror", None) or str(exc)
     if kind is None:
         return f"not audio ({_describe(path)})"
-    if kind == "mp4" and "moov" in str(exc):
-        return "the MP4 index (moov box) is missing: truncated, or still being written"
-    return f"cannot decode this {kind} file: {reason}"
+    if kind == "mp4":
+        return "cannot read this MP4 file: its index (moov box) is missing or cut off; truncated, or still being written"
+    return f"cannot read this {kind} file: {_ffmpeg_reason(exc)}"
+
+
+def _ffmpeg_reason(exc: Exception) -> str:
+    return str(getattr(exc, "strerror", None) or exc).rstrip(".").lower()
 
 
 def _describe(path: Path) -> str:
@@ -367,18 +422,14 @@ def _describe(path: Path) -> str:
     return "looks like text"
 
 
-def _import_av() -> Any:
-    import av
-
-    return av
-
-
 # ---------------------------------------------------------------- tags
 
 
 def read_tags(path: Path) -> AudioTags:
     """Title, artist, album, date, declared duration and chapters; empty AudioTags when none."""
     path = Path(path)
+    if not _is_regular(path):
+        return AudioTags()
     try:
         import mutagen
 
@@ -465,7 +516,8 @@ def _av_fallback(
     """Fill what mutagen did not find from FFmpeg's metadata (WAV INFO lists, Matroska/WebM)."""
     if sniff(path) is None:
         return fields, chapters
-    av = _import_av()
+    import av
+
     try:
         with av.open(str(path)) as container:
             meta = {k.lower(): v for k, v in container.metadata.items()}

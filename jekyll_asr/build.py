@@ -17,7 +17,7 @@ from typing import Any, Callable
 from . import frontmatter
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
-from .errors import FrontMatterError, JekyllAsrError, OutputConflict
+from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict
 from .fsutil import atomic_write
 from .lock import SiteLock
 from .outputs import OutputManifest
@@ -240,7 +240,13 @@ def _lookup_and_transcribe(
                 samples, tags = future.result()
                 seconds = len(samples) / 16000
                 progress.file_started(rel, seconds)
-                model = lazy.get()
+                try:
+                    model = lazy.get()
+                except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
+                    report.fail(rel, str(exc))
+                    for _, rest in todo[i + 1 :]:
+                        report.fail(rest[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
+                    break
                 report.model_loaded = True
                 options = decode_options(settings, plan.prompt)
                 segments, language = model.transcribe(samples, options)
@@ -260,9 +266,11 @@ def _lookup_and_transcribe(
                 report.fail(rel, f"{type(exc).__name__}: {exc}")
                 continue
             report.audio_seconds += seconds
-            for member in group:
+            report.transcribed.append(rel)
+            for member in group:  # the same bytes under other paths: transcribed once
                 entries[member.audio.path.as_posix()] = entry
-                report.transcribed.append(member.audio.path.as_posix())
+                if member is not plan:
+                    report.cached.append(member.audio.path.as_posix())
     return entries
 
 

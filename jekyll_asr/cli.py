@@ -22,6 +22,7 @@ COMMANDS = {
     "gc": "remove cache entries and generated files nothing references",
     "init": "add the asr: block and the includes to a site",
     "doctor": "show Python, torch, CUDA, engines, models and offline state",
+    "hook": "build, then fail when files changed (the pre-commit hook)",
 }
 
 

@@ -299,6 +299,9 @@ def _generation_config(tokens: SpecialTokens, ct2_config: dict, dims: dict, mult
     if multilingual:
         extra["lang_to_id"] = dict(tokens.languages)
         extra["task_to_id"] = {"transcribe": tokens.transcribe, "translate": tokens.translate}
+        # Without a task (or the deprecated forced_decoder_ids) transformers prompts
+        # <|sot|><|lang|> with no task token and the model babbles.
+        extra["task"] = "transcribe"
     return GenerationConfig(
         alignment_heads=[list(h) for h in heads],
         begin_suppress_tokens=list(ct2_config.get("suppress_ids_begin", [220, tokens.eot])),
@@ -323,11 +326,23 @@ def convert_ct2_to_transformers(ct2_dir: Path, out_dir: Path) -> None:
     Built in a temp dir next to ``out_dir`` and moved into place with
     ``os.replace``: readers see no checkpoint or a complete one.
     """
+    from transformers.utils import logging as hf_logging
+
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    if bars_were_on:  # "Writing model shards" bars mean nothing to a site builder
+        hf_logging.disable_progress_bar()
+    try:
+        _convert(Path(ct2_dir), Path(out_dir))
+    finally:
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
+
+
+def _convert(ct2_dir: Path, out_dir: Path) -> None:
     import torch
     from transformers import (WhisperConfig, WhisperFeatureExtractor,
                               WhisperForConditionalGeneration, WhisperProcessor)
 
-    ct2_dir, out_dir = Path(ct2_dir), Path(out_dir)
     ct2 = read_model_bin(ct2_dir / "model.bin")
     weights, dims = state_dict(ct2)
     ct2_config = _read_json(ct2_dir / "config.json") if (ct2_dir / "config.json").is_file() else {}
@@ -361,6 +376,8 @@ def convert_ct2_to_transformers(ct2_dir: Path, out_dir: Path) -> None:
             tokenizer=_tokenizer(ct2_dir, vocab, tokens, work),
         )
         processor.save_pretrained(checkpoint)
+        _drop_keys(checkpoint / "tokenizer_config.json", ("is_local", "local_files_only"))
+        _publish(checkpoint)
         _replace_dir(checkpoint, out_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -371,6 +388,23 @@ def _set_default_dtype(config_path: Path, dtype: str) -> None:
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["dtype"] = dtype
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _drop_keys(path: Path, keys: tuple[str, ...]) -> None:
+    """Remove load-time bookkeeping transformers writes back (where it loaded the source from)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for key in keys:
+        data.pop(key, None)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _publish(directory: Path) -> None:
+    """Temp dirs and some writers create owner-only files; a shared cache needs the umask's modes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    directory.chmod(0o777 & ~umask)
+    for path in directory.iterdir():
+        path.chmod(0o666 & ~umask)
 
 
 def _replace_dir(src: Path, dst: Path) -> None:

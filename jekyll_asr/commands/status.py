@@ -1,0 +1,55 @@
+"""``jekyll-asr status [SITE]``: each audio file's state, without transcribing anything.
+
+Never loads a model and never imports torch: it reads the stat index, the
+cache and the outputs manifest, and renders nothing it does not need to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from . import add_site_arguments, settings_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_site_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the state as one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..state import site_state
+
+    state = site_state(settings_from_args(args))
+    if args.json:
+        print(json.dumps(state.to_dict(), indent=2))
+        return 0
+    print(status_table(state))
+    return 0
+
+
+def status_table(state) -> str:
+    """A plain table (file, state, duration, words, used by) and a one-line summary."""
+    from ..progress import format_seconds
+
+    rows = [("FILE", "STATE", "DURATION", "WORDS", "USED BY")]
+    for a in state.audio:
+        rows.append((
+            a.path,
+            a.state,
+            "-" if a.duration is None else format_seconds(a.duration),
+            "-" if a.words is None else str(a.words),
+            ", ".join(a.users) or "-",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) if i in (0, 1) else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))) + "  " + r[4]
+             for r in rows]
+    counts = state.counts()
+    parts = [f"{n} {name}" for name, n in counts.items() if n]
+    summary = f"{len(state.audio)} audio file{'s' if len(state.audio) != 1 else ''}" + (f": {', '.join(parts)}" if parts else "")
+    lines.append(summary)
+    lines += [f"problem: {path}: {message}" for path, message in state.problems]
+    lines += [f"kept (edited by hand): {rel}" for rel in state.edited_outputs]
+    if not state.audio:
+        lines = [summary + " (the asr: include globs and the posts reference no audio)"]
+    return "\n".join(lines)

@@ -1,0 +1,324 @@
+"""What ``build`` would do, without doing it: each audio file's state.
+
+``status``, ``check`` and ``gc`` all ask the same question: for every audio
+file of the site, is there a cached transcript for its current content and
+settings, and are the generated files and the managed front matter key what a
+build would write? Answering it is read-only: no model is loaded, torch is never
+imported, nothing is written (not even the stat index, whose previous hashes
+tell "changed" from "new").
+
+States:
+  new      never transcribed (no transcript for this path under any content)
+  changed  transcribed before, but its content or the settings changed since
+  failed   the last build could not transcribe this content (see failures.json)
+  stale    transcript cached, but a generated file or a post's front matter is not
+           what a build would write
+  cached   up to date
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import frontmatter
+from .build import SiteAudio, scan_site, word_settings
+from .cache import CacheEntry, TranscriptCache, settings_key
+from .config import Settings
+from .errors import FrontMatterError, JekyllAsrError
+from .fsutil import atomic_write, sha256_bytes
+from .outputs import OutputManifest
+from .render import RenderPlan, managed_value, output_paths, plan_outputs, render_outputs
+from .statindex import StatIndex
+
+STATES = ("new", "changed", "failed", "stale", "cached")
+FAILURES_FILE = "failures.json"
+
+
+@dataclass(frozen=True)
+class AudioState:
+    """One audio file: its state, and why a build would touch it."""
+
+    path: str
+    sha256: str
+    state: str
+    users: tuple[str, ...] = ()
+    duration: float | None = None
+    words: int | None = None
+    reasons: tuple[str, ...] = ()  # empty when cached
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "state": self.state,
+            "users": list(self.users),
+            "duration": None if self.duration is None else round(self.duration, 1),
+            "words": self.words,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class SiteState:
+    """Every audio file's state plus what a build would write besides transcripts."""
+
+    audio: tuple[AudioState, ...]
+    stale_outputs: tuple[str, ...] = ()  # generated files a build would (re)write
+    stale_documents: tuple[str, ...] = ()  # posts whose managed key a build would change
+    edited_outputs: tuple[str, ...] = ()  # generated files edited by hand: a build keeps them
+    problems: tuple[tuple[str, str], ...] = ()  # (path, message) a build would report as failures
+    cache_in_use: frozenset[str] = field(default_factory=frozenset)  # cache entry paths, relative to the cache dir
+    outputs_in_use: frozenset[str] = field(default_factory=frozenset)  # site-relative generated files
+
+    @property
+    def current(self) -> bool:
+        """True when a build would transcribe nothing, write nothing and report no failure."""
+        return not self.problems and all(a.state == "cached" for a in self.audio) and not self.stale_documents
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for a in self.audio if a.state == s) for s in STATES}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "current": self.current,
+            "counts": self.counts(),
+            "audio": [a.to_dict() for a in self.audio],
+            "stale_outputs": list(self.stale_outputs),
+            "stale_documents": list(self.stale_documents),
+            "edited_outputs": list(self.edited_outputs),
+            "problems": [{"path": p, "message": m} for p, m in self.problems],
+        }
+
+
+def manifest_path(settings: Settings) -> Path:
+    """Where build keeps its outputs manifest (committed with the site)."""
+    return settings.site / ".jekyll-asr" / "outputs.json"
+
+
+def candidate_engines(settings: Settings) -> tuple[str, list[str]]:
+    """The engine a build would transcribe with, and every engine whose cached words it accepts."""
+    from .engines import resolve_engine
+
+    engine, _device = resolve_engine(settings.engine, settings.device)
+    candidates = [engine] + (["faster-whisper", "transformers"] if settings.engine == "auto" else [])
+    return engine, list(dict.fromkeys(candidates))
+
+
+def site_state(settings: Settings, *, render: bool = True) -> SiteState:
+    """Each audio file's state; with ``render``, also compare generated files and front matter."""
+    index = StatIndex.load(settings.state_path / "stat-index.json")
+    previous = {rel: e.sha256 for rel, e in index.entries.items() if e.sha256}
+    site_audio = scan_site(settings, index)  # updates the index in memory only: never saved here
+    plans = plan_outputs(settings, site_audio.files, site_audio.documents)
+    cache = TranscriptCache(settings.cache_path)
+    manifest = OutputManifest(settings.site, manifest_path(settings))
+    failures = load_failures(settings)
+    _engine, candidates = candidate_engines(settings)
+
+    problems = list(site_audio.problems)
+    cache_in_use: set[str] = set()
+    outputs_in_use: set[str] = set()
+    stale_outputs: list[str] = []
+    edited: list[str] = []
+    rendered: dict[str, dict[str, Any]] = {}
+    found: dict[str, CacheEntry] = {}
+    reasons: dict[str, list[str]] = {p.audio.path.as_posix(): [] for p in plans}
+
+    for plan in plans:
+        rel = plan.audio.path.as_posix()
+        entry = _lookup(settings, cache, plan, candidates, cache_in_use)
+        if entry is None:
+            outputs_in_use.update(_planned_paths(settings, plan))  # not transcribed yet: keep its old files
+            continue
+        found[rel] = entry
+        if not render:
+            outputs_in_use.update(_planned_paths(settings, plan))
+            continue
+        try:
+            files = render_outputs(settings, plan, entry)
+        except JekyllAsrError as exc:
+            problems.append((rel, str(exc)))
+            outputs_in_use.update(_planned_paths(settings, plan))
+            continue
+        for out_rel, content in files.items():
+            outputs_in_use.add(out_rel)
+            verdict = output_verdict(settings.site / out_rel, content, manifest.files.get(out_rel))
+            if verdict == "edited":
+                edited.append(out_rel)
+            elif verdict != "current":
+                stale_outputs.append(out_rel)
+                reasons[rel].append(f"{out_rel} is {verdict}")
+        rendered[rel] = managed_value(settings, plan, entry)
+
+    stale_documents: list[str] = []
+    if render:
+        for document in site_audio.documents:
+            values = [rendered[a.as_posix()] for a in document.audio if a.as_posix() in rendered]
+            if not values:
+                continue
+            doc = document.path.as_posix()
+            try:
+                text, new_text = document_update(settings, document.path, values)
+            except JekyllAsrError as exc:
+                problems.append((doc, str(exc)))
+                continue
+            if new_text != text:
+                stale_documents.append(doc)
+                first = next(a.as_posix() for a in document.audio if a.as_posix() in rendered)
+                reasons[first].append(f"front matter key {settings.front_matter_key!r} of {doc} is out of date")
+
+    corrupt = {str(p) for p in cache.corrupt}
+    states = []
+    for plan in plans:
+        rel = plan.audio.path.as_posix()
+        states.append(_audio_state(settings, plan, found.get(rel), reasons[rel], previous, manifest, failures, corrupt, candidates))
+    return SiteState(
+        audio=tuple(states),
+        stale_outputs=tuple(stale_outputs),
+        stale_documents=tuple(stale_documents),
+        edited_outputs=tuple(edited),
+        problems=tuple(problems),
+        cache_in_use=frozenset(cache_in_use),
+        outputs_in_use=frozenset(outputs_in_use),
+    )
+
+
+def _lookup(
+    settings: Settings, cache: TranscriptCache, plan: RenderPlan, candidates: list[str], in_use: set[str]
+) -> CacheEntry | None:
+    """The entry build would use (first candidate engine with one); records every acceptable key."""
+    entry = None
+    for name in candidates:
+        key = settings_key(word_settings(settings, name, plan.prompt))
+        path = cache.path_for(plan.audio.sha256, key)
+        in_use.add(path.relative_to(cache.root).as_posix())
+        if entry is None:
+            entry = cache.get(plan.audio.sha256, key)
+    return entry
+
+
+def _planned_paths(settings: Settings, plan: RenderPlan) -> list[str]:
+    try:
+        return list(output_paths(settings, plan.slug).values())
+    except JekyllAsrError:
+        return []
+
+
+def output_verdict(path: Path, content: str, written_sha: str | None, *, force: bool = False) -> str:
+    """'current', 'missing', 'out of date' (a build rewrites it) or 'edited' (a build keeps it)."""
+    try:
+        on_disk = path.read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "out of date"
+    if on_disk == content.encode("utf-8"):
+        return "current"
+    if force or sha256_bytes(on_disk) == written_sha:
+        return "out of date"
+    return "edited"
+
+
+def document_update(settings: Settings, document: Path, values: list[dict[str, Any]]) -> tuple[str, str]:
+    """The post's text now, and after a build sets its managed key (the same rule as build)."""
+    path = settings.site / document
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrontMatterError(f"{document}: cannot read: {exc}") from exc
+    fm, _ = frontmatter.split(text)
+    value = dict(values[0])
+    if fm is not None:
+        for key in ("title", "artist"):
+            if key in fm.data:
+                value.pop(key, None)
+    if len(values) > 1:
+        value["parts"] = values[1:]
+    return text, frontmatter.set_key(text, settings.front_matter_key, value)
+
+
+def _audio_state(
+    settings: Settings,
+    plan: RenderPlan,
+    entry: CacheEntry | None,
+    reasons: list[str],
+    previous: dict[str, str],
+    manifest: OutputManifest,
+    failures: dict[str, dict[str, str]],
+    corrupt: set[str],
+    candidates: list[str],
+) -> AudioState:
+    rel = plan.audio.path.as_posix()
+    sha = plan.audio.sha256
+    users = tuple(u.as_posix() for u in plan.users)
+    if entry is not None:
+        state = "stale" if reasons else "cached"
+        return AudioState(rel, sha, state, users, entry.transcript.duration, entry.transcript.word_count, tuple(reasons))
+    duration = _declared_duration(settings.site / rel)
+    failure = failures.get(rel)
+    if failure is not None and failure.get("sha256") == sha:
+        return AudioState(rel, sha, "failed", users, duration, None, (f"last build failed: {failure.get('error', '?')}",))
+    why = []
+    for name in candidates:
+        path = str(TranscriptCache(settings.cache_path).path_for(sha, settings_key(word_settings(settings, name, plan.prompt))))
+        if path in corrupt:
+            why.append("its cache entry is corrupt")
+            break
+    old = previous.get(rel)
+    if old and old != sha and _has_any_entry(settings, old):
+        why.append("content changed since it was transcribed")
+        return AudioState(rel, sha, "changed", users, duration, None, tuple(why))
+    if any(p in manifest.files for p in _planned_paths(settings, plan)):
+        why.append("no transcript for its current content and settings")
+        return AudioState(rel, sha, "changed", users, duration, None, tuple(why))
+    why.append("never transcribed")
+    return AudioState(rel, sha, "new", users, duration, None, tuple(why))
+
+
+def _has_any_entry(settings: Settings, sha: str) -> bool:
+    folder = settings.cache_path / sha[:2]
+    return folder.is_dir() and any(folder.glob(f"{sha}-*.json"))
+
+
+def _declared_duration(path: Path) -> float | None:
+    """The container's declared length (header or tags): cheap, no decoding."""
+    try:
+        from .audio import duration
+
+        return duration(path)
+    except (JekyllAsrError, OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- failures of the last build
+
+
+def failures_path(settings: Settings) -> Path:
+    return settings.state_path / FAILURES_FILE
+
+
+def load_failures(settings: Settings) -> dict[str, dict[str, str]]:
+    """Audio path -> {"sha256", "error"} of the last build's failures; empty when unknown."""
+    try:
+        raw = json.loads(failures_path(settings).read_text(encoding="utf-8"))
+        files = raw["files"]
+        return {str(k): {"sha256": str(v["sha256"]), "error": str(v["error"])} for k, v in files.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def remember_failures(settings: Settings, failed: Iterable[tuple[str, str]], site_audio: SiteAudio) -> None:
+    """Record which audio content the last build could not transcribe, for ``status``.
+
+    ``failed`` is (path, error) pairs (``Report.failed``); only paths that are
+    audio files of the site are kept, with the content hash they failed at.
+    """
+    shas = {f.path.as_posix(): f.sha256 for f in site_audio.files}
+    files = {path: {"sha256": shas[path], "error": error} for path, error in failed if path in shas}
+    target = failures_path(settings)
+    if not files and not target.exists():
+        return
+    atomic_write(target, json.dumps({"version": 1, "files": dict(sorted(files.items()))}, indent=1) + "\n")

@@ -1,0 +1,138 @@
+"""The transcript include (``_includes/transcripts/<slug>.md``), rendered with Jinja2.
+
+Template lookup: ``<site>/_asr_templates/transcript.md.j2`` first (the folder is
+``RenderContext.templates_dir``; Jekyll skips folders starting with ``_``, so it
+is never published), then the template shipped with the package.
+
+The include is HTML inside a Markdown file: one block, no blank lines, so
+kramdown (and CommonMark) pass it through unchanged whether the post says
+``{% include transcripts/<slug>.md %}`` or an HTML layout pipes it through
+``markdownify``. Transcript text, titles and URLs are untrusted: every value a
+template prints is HTML-escaped, ``{`` and ``}`` become ``&#123;``/``&#125;`` so
+no Liquid tag or output can form (not even ``{% endraw %}``), and Markdown
+punctuation becomes entities so a site with ``parse_block_html`` cannot turn
+text into emphasis or links. The body is wrapped in ``{% raw %}`` as well.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..errors import ConfigError
+from ..paragraphs import format_timestamp, place_chapters
+
+if TYPE_CHECKING:
+    from . import RenderContext
+
+name = "markdown"
+extension = ".md"
+media_type = "text/markdown"
+TEMPLATE = "transcript.md.j2"
+SITE_TEMPLATES_DIR = "_asr_templates"
+
+# Characters that Liquid or kramdown would act on, as numeric entities.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "{}*_`[]\\$~|"}
+_LIQUID_RAW_OPEN = Markup("{% raw %}")
+_LIQUID_RAW_CLOSE = Markup("{% endraw %}")
+_DOWNLOADS = (("txt", "Text"), ("vtt", "WebVTT"), ("srt", "SubRip"), ("json", "JSON"))
+
+
+def escape(value: Any) -> Markup:
+    """``value`` as text that HTML, Liquid and Markdown all show literally."""
+    if isinstance(value, Markup):
+        return value
+    text = html.escape(" ".join(str(value).split()), quote=True)
+    text = "".join(_ENTITIES.get(c, c) for c in text)
+    return Markup(text.replace("--", "&#45;&#45;"))  # kramdown's typography would make dashes
+
+
+def template_dirs() -> list[Path]:
+    """Where the packaged templates live: the ``jekyll_asr.templates`` package data
+    (pyproject maps the repository's ``templates/`` there), else, when running from
+    a checkout that is not installed, the repository's ``templates/`` folder."""
+    dirs = []
+    try:
+        packaged = resources.files("jekyll_asr.templates")
+        if packaged.is_dir():
+            dirs.append(Path(str(packaged)).resolve())
+    except (ModuleNotFoundError, TypeError, NotADirectoryError):
+        pass
+    repo = Path(__file__).resolve().parents[2] / "templates"
+    if repo.is_dir() and repo not in dirs:
+        dirs.append(repo)
+    return dirs
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=8)
+def _environment(site_dir: Path | None) -> jinja2.Environment:
+    """One environment per override folder (None: the packaged templates only)."""
+    searchpath = ([site_dir] if site_dir is not None else []) + template_dirs()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(searchpath),
+        autoescape=True,
+        finalize=escape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["seconds"] = _seconds
+    env.filters["timestamp"] = format_timestamp
+    return env
+
+
+def applies(ctx: "RenderContext") -> bool:
+    return True
+
+
+def render(ctx: "RenderContext") -> str:
+    site_dir = Path(ctx.templates_dir).resolve() if ctx.templates_dir is not None else None
+    if site_dir is not None and not (site_dir / TEMPLATE).is_file():
+        site_dir = None  # checked per render: an override may appear or go while a process runs
+    try:
+        template = _environment(site_dir).get_template(TEMPLATE)
+        return template.render(**_variables(ctx))
+    except jinja2.TemplateError as exc:
+        where = site_dir / TEMPLATE if site_dir is not None else TEMPLATE
+        raise ConfigError(f"transcript template {where}: {exc}") from exc
+
+
+def _variables(ctx: "RenderContext") -> dict[str, Any]:
+    ordered = sorted(ctx.chapters, key=lambda c: c.start)
+    numbers = {id(c): i for i, c in enumerate(ordered, start=1)}
+    sections = []
+    for chapter, paragraphs in place_chapters(ctx.paragraphs, ordered):
+        heading = None
+        if chapter is not None:
+            number = numbers[id(chapter)]
+            title = " ".join(chapter.title.split()) or f"Chapter {number}"
+            heading = {"number": number, "start": chapter.start, "title": title}
+        sections.append((heading, paragraphs))
+    downloads = [(label, ctx.captions[fmt]) for fmt, label in _DOWNLOADS if ctx.captions.get(fmt)]
+    return {
+        "slug": ctx.slug,
+        "title": ctx.title,
+        "language": ctx.language,
+        "audio_url": ctx.audio_url,
+        "captions": dict(ctx.captions),
+        "downloads": downloads,
+        "sections": sections,
+        "empty": not any(p.text.strip() for p in ctx.paragraphs),
+        "paragraphs": list(ctx.paragraphs),
+        "chapters": ordered,
+        "tags": ctx.tags,
+        "transcript": ctx.transcript,
+        "raw_open": _LIQUID_RAW_OPEN,
+        "raw_close": _LIQUID_RAW_CLOSE,
+    }

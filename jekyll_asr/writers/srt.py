@@ -1,0 +1,35 @@
+"""SubRip captions: numbered cues, ``hh:mm:ss,mmm`` times, each cue ended by a blank line.
+
+SubRip has no escaping; players read a few HTML-like tags (``<i>``, ``<b>``,
+``<font>``), so ``<`` and ``>`` are swapped for look-alikes that no player
+reads as markup (‹ ›) and ``-->`` can never appear in cue text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .cues import clock, cues
+
+if TYPE_CHECKING:
+    from . import RenderContext
+
+name = "srt"
+extension = ".srt"
+media_type = "application/x-subrip"
+
+
+def neutralise(text: str) -> str:
+    return text.replace("<", "\u2039").replace(">", "\u203a")
+
+
+def applies(ctx: "RenderContext") -> bool:
+    return True
+
+
+def render(ctx: "RenderContext") -> str:
+    blocks = []
+    for number, cue in enumerate(cues(ctx.transcript.segments), start=1):
+        timing = f"{clock(cue.start_ms, ',')} --> {clock(cue.end_ms, ',')}"
+        blocks.append("\n".join([str(number), timing, *(neutralise(line) for line in cue.lines)]))
+    return "".join(block + "\n\n" for block in blocks)

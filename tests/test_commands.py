@@ -1,0 +1,224 @@
+"""The housekeeping commands through the real CLI: status, check, gc, doctor, hook."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jekyll_asr.cache import TranscriptCache
+from jekyll_asr.cli import main
+from jekyll_asr.commands import hook
+from jekyll_asr.config import load_settings
+from jekyll_asr.outputs import OutputManifest
+from jekyll_asr.statindex import hash_file
+from jekyll_asr.transcript import AudioTags, Segment, Transcript
+
+from .sitefactory import FIXTURES, make_site
+from .test_state import SITE, render_site, seed_cache
+
+
+@pytest.fixture
+def built_site(tmp_path: Path) -> Path:
+    site = make_site(tmp_path / "site", SITE)
+    seed_cache(site)
+    assert render_site(site).failed == []
+    return site
+
+
+def files_under(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+# ---------------------------------------------------------------- status
+
+
+def test_status_table(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copyfile(FIXTURES / "cards-004.wav", built_site / "assets/audio/three.wav")
+    assert main(["status", str(built_site)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["FILE", "STATE", "DURATION", "WORDS", "USED", "BY"]
+    rows = {line.split()[0]: line.split() for line in out[1:4]}
+    assert rows["assets/audio/one.wav"][1:] == ["cached", "0:02", "3", "_posts/2026-01-01-one.md"]
+    assert rows["assets/audio/three.wav"][1] == "new" and rows["assets/audio/three.wav"][3] == "-"
+    assert out[-1] == "3 audio files: 1 new, 2 cached"
+
+
+def test_status_json(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copyfile(FIXTURES / "cards-003.wav", built_site / "assets/audio/one.wav")
+    assert main(["status", str(built_site), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"] == {"new": 0, "changed": 1, "failed": 0, "stale": 0, "cached": 1}
+    assert {a["path"]: a["state"] for a in data["audio"]} == {"assets/audio/one.wav": "changed", "assets/audio/two.wav": "cached"}
+
+
+# ---------------------------------------------------------------- check
+
+
+def test_check_passes_when_current(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(built_site)]) == 0
+    assert "all 2 transcripts are up to date" in capsys.readouterr().out
+
+
+def test_check_fails_listing_stale_audio_and_writes_nothing(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copyfile(FIXTURES / "cards-003.wav", built_site / "assets/audio/one.wav")
+    (built_site / "assets/transcripts/two.vtt").unlink()
+    before = files_under(built_site)
+    assert main(["check", str(built_site)]) == 1
+    err = capsys.readouterr().err
+    assert "2 of 2 audio files need `jekyll-asr build`" in err
+    assert "assets/audio/one.wav: changed" in err
+    assert "assets/audio/two.wav: stale: assets/transcripts/two.vtt is missing" in err
+    assert files_under(built_site) == before
+
+
+def test_check_json_and_quiet(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(built_site), "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    (built_site / "_includes/transcripts/one.md").unlink()
+    assert main(["check", str(built_site), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 1 and data["stale_outputs"] == ["_includes/transcripts/one.md"]
+
+
+def test_check_config_error_exits_2(built_site: Path) -> None:
+    (built_site / "_config.yml").write_text("asr:\n  beam_size: lots\n")
+    assert main(["check", str(built_site)]) == 2
+
+
+# ---------------------------------------------------------------- gc
+
+
+@pytest.fixture
+def site_with_orphans(built_site: Path) -> tuple[Path, set[str], str]:
+    """A built site plus exactly known garbage: (site, orphan paths, a hand-edited orphan)."""
+    settings = load_settings(built_site)
+    cache = TranscriptCache(settings.cache_path)
+    before_entries = {p.relative_to(built_site).as_posix() for p in cache.entries()}
+    # the audio of post two goes away: its entry and its generated files are orphans
+    (built_site / "assets/audio/two.wav").unlink()
+    (built_site / "_posts/2026-01-02-two.md").unlink()
+    # an entry for audio that was never on this site, and one for another model
+    old = cache.put("ab" * 32, "cd" * 32, {"model": "x"}, Transcript((Segment(0, 1, "x"),), "en", 1.0, "x", "x"), AudioTags())
+    one_sha = hash_file(built_site / "assets/audio/one.wav")
+    other = cache.put(one_sha, "ef" * 32, {"model": "base"}, Transcript((Segment(0, 1, "y"),), "en", 1.0, "base", "x"), AudioTags())
+    # a generated file edited by hand whose audio is gone: kept unless --force
+    edited = "assets/transcripts/two.txt"
+    (built_site / edited).write_text("edited by hand\n")
+    # a file the tool never wrote, in the tool's folder: never touched
+    (built_site / "_includes/transcripts/mine.md").write_text("mine\n")
+    from jekyll_asr.state import site_state
+
+    in_use = site_state(settings).cache_in_use
+    two_entries = {e for e in before_entries if Path(e).relative_to(settings.cache_dir).as_posix() not in in_use}
+    orphans = two_entries | {old.relative_to(built_site).as_posix(), other.relative_to(built_site).as_posix()}
+    orphans |= {"_includes/transcripts/two.md", "assets/transcripts/two.vtt"}
+    assert len(two_entries) == 1 and one_sha != "ab" * 32
+    return built_site, orphans, edited
+
+
+def test_gc_dry_run_lists_exactly_the_orphans(site_with_orphans, capsys: pytest.CaptureFixture[str]) -> None:
+    site, orphans, edited = site_with_orphans
+    before = files_under(site)
+    assert main(["gc", str(site), "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert {line.removeprefix("would remove ") for line in out.splitlines()} == orphans
+    assert f"kept {edited}" in err
+    assert files_under(site) == before
+
+
+def test_gc_removes_only_the_orphans(site_with_orphans, capsys: pytest.CaptureFixture[str]) -> None:
+    site, orphans, edited = site_with_orphans
+    before = files_under(site)
+    assert main(["gc", str(site), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["cache_entries"] + data["outputs"]) == orphans and data["edited"] == [edited]
+    after = files_under(site)
+    assert before - after == orphans
+    assert after - before <= {".jekyll-asr/outputs.json"}
+    manifest = OutputManifest(site, site / ".jekyll-asr/outputs.json")
+    assert not any("two" in rel for rel in manifest.files if rel != edited)
+    assert main(["check", str(site)]) == 0  # nothing in use was removed
+    assert render_site(site).outputs == []
+    assert main(["gc", str(site), "--dry-run"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_gc_keep_other_settings_and_force(site_with_orphans, capsys: pytest.CaptureFixture[str]) -> None:
+    site, orphans, edited = site_with_orphans
+    assert main(["gc", str(site), "--keep-other-settings", "--force", "--json", "--dry-run"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    removed = set(data["cache_entries"] + data["outputs"])
+    assert edited in removed  # --force: the hand-edited orphan goes too
+    assert len(orphans - removed) == 1  # the other-model entry of audio still on the site stays
+    assert "ef" * 8 in (orphans - removed).pop()
+
+
+def test_gc_stops_when_the_site_has_problems(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    post = built_site / "_posts/2026-01-02-two.md"
+    post.write_text("---\ntitle: [oops\n---\n<audio src=\"/assets/audio/two.mp3\"></audio>\n")
+    before = files_under(built_site)
+    assert main(["gc", str(built_site)]) == 2
+    assert "fix them first" in capsys.readouterr().err
+    assert files_under(built_site) == before
+
+
+# ---------------------------------------------------------------- doctor
+
+
+def test_doctor_reports_one_screen(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path / "site", {"_config.yml": "asr:\n  model: tiny.en\n"})
+    assert main(["doctor", str(tmp_path / "site")]) == 0
+    out = capsys.readouterr().out
+    for label in ("python", "jekyll-asr", "torch", "CUDA", "transformers", "faster-whisper", "ctranslate2", "av",
+                  "ffmpeg (optional)", "engine", "model tiny.en", "network", "jekyll"):
+        assert any(line[3:].startswith(label) for line in out.splitlines()), label
+    assert "bundled, installed" in out
+    assert "offline (HF_HUB_OFFLINE" in out  # conftest sets it
+
+
+def test_doctor_json_flags_a_missing_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    make_site(tmp_path / "site", {"_config.yml": "asr:\n  model: ./no-such-model-dir\n"})
+    assert main(["doctor", str(tmp_path / "site"), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    bad = [f for f in data["findings"] if f["ok"] is False]
+    assert [f["label"] for f in bad] == ["model ./no-such-model-dir"] and not data["ok"]
+
+
+def test_doctor_hub_check_times_out_fast() -> None:
+    import time
+
+    from jekyll_asr.commands.doctor import hub_reachable
+
+    start = time.monotonic()
+    hub_reachable(timeout=0.5)  # no network here: must give up, not hang
+    assert time.monotonic() - start < 5
+
+
+# ---------------------------------------------------------------- hook (build, fail on change)
+
+
+def run_hook(site: Path) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-q", "--quiet", action="store_true")
+    hook.add_arguments(parser)
+    args = parser.parse_args([str(site)])
+    return hook.run(args)
+
+
+def test_hook_fails_when_it_writes_and_passes_when_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = make_site(tmp_path / "site", SITE)
+    seed_cache(site)  # transcripts committed by a teammate: only outputs and front matter to write
+    assert run_hook(site) == 1
+    err = capsys.readouterr().err
+    assert "stage them" in err and "_posts/2026-01-01-one.md" in err
+    assert run_hook(site) == 0
+
+
+def test_hook_is_a_cli_command() -> None:
+    from jekyll_asr.cli import COMMANDS
+
+    assert "hook" in COMMANDS, "add 'hook' to jekyll_asr.cli.COMMANDS (the pre-commit hook's entry)"

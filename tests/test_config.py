@@ -1,0 +1,50 @@
+from pathlib import Path
+
+import pytest
+
+from jekyll_asr.config import load_settings
+from jekyll_asr.errors import ConfigError
+
+from .sitefactory import make_site
+
+
+def test_defaults_without_config(tmp_path: Path) -> None:
+    s = load_settings(tmp_path)
+    assert s.model == "openai/whisper-large-v3-turbo"
+    assert s.engine == "auto" and s.device == "auto"
+    assert s.front_matter_key == "transcript"
+    assert s.include == ("assets/**",)
+
+
+def test_asr_block_and_overrides(tmp_path: Path) -> None:
+    make_site(tmp_path, {"_config.yml": "baseurl: /blog/\ncollections:\n  episodes:\n    output: true\nasr:\n  model: tiny.en\n  beam_size: 2\n  formats: [vtt, md]\n"})
+    s = load_settings(tmp_path, {"beam_size": 3, "engine": None})
+    assert s.model == "tiny.en"
+    assert s.beam_size == 3  # flag beats file
+    assert s.engine == "auto"  # None flag does not override
+    assert s.formats == ("vtt", "md")
+    assert s.baseurl == "/blog"
+    assert s.collections == ("episodes",)
+
+
+def test_every_problem_reported_at_once(tmp_path: Path) -> None:
+    make_site(tmp_path, {"_config.yml": "asr:\n  modle: tiny.en\n  engine: whisperx\n  beam_size: 0\n  formats: [vtt, docx]\n  cache_dir: ../outside\n"})
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    text = str(err.value)
+    assert "asr.modle: unknown option" in text
+    assert "asr.engine: must be one of auto, transformers, faster-whisper" in text
+    assert "asr.beam_size" in text and "asr.formats: unknown format docx" in text
+    assert "asr.cache_dir: must be a path inside the site" in text
+    assert err.value.exit_code == 2
+
+
+def test_broken_yaml_is_a_config_error(tmp_path: Path) -> None:
+    make_site(tmp_path, {"_config.yml": "asr: [unclosed\n"})
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(tmp_path)
+
+
+def test_missing_site(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope")

@@ -1,0 +1,371 @@
+"""What a visitor sees: the example site built by the real Jekyll, then opened in headless
+Chromium (driven over the DevTools protocol with websocket-client), and the Jekyll plugin.
+
+Skipped when Debian's ``jekyll`` / ``chromium`` are missing, unless
+JEKYLL_ASR_REQUIRE_TOOLS=1 (then a missing tool fails). JEKYLL_ASR_ARTIFACTS=DIR keeps
+the screenshots.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.sitefactory import Fixture, make_site
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example_site"
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--window-size=1000,1500",
+    "--remote-debugging-port=0",
+)
+
+
+def need(tool: str) -> str:
+    found = shutil.which(tool)
+    if found:
+        return found
+    if os.environ.get("JEKYLL_ASR_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{tool} is required (JEKYLL_ASR_REQUIRE_TOOLS=1) but not on PATH; apt-get install {tool}")
+    pytest.skip(f"{tool} not installed")
+
+
+def jekyll_build(site: Path, **env: str) -> subprocess.CompletedProcess:
+    """``jekyll build`` with the venv's jekyll-asr first on PATH (for the plugin)."""
+    environ = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **env}
+    return subprocess.run(
+        [need("jekyll"), "build", "--source", str(site), "--destination", str(site / "_site")],
+        env=environ, capture_output=True, text=True, timeout=300,
+    )
+
+
+def jekyll_asr(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jekyll_asr", *args], capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of example_site after the real ``jekyll-asr build`` and ``jekyll build``: its _site."""
+    need("jekyll")
+    site = tmp_path_factory.mktemp("example") / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("_site", ".jekyll-cache", ".jekyll-asr", "transcripts"))
+    done = subprocess.run([sys.executable, "/tmp/g-fakebuild.py", str(site)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    built = jekyll_build(site)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return site / "_site"
+
+
+def _page(site: Path, slug: str) -> str:
+    return next(site.glob(f"20*/*/*/{slug}/index.html")).read_text(encoding="utf-8")
+
+
+@pytest.mark.jekyll
+@pytest.mark.slow
+def test_post_pages_show_the_transcript(built_site: Path) -> None:
+    episode = _page(built_site, "episode-12")
+    text = re.sub(r"<[^>]+>", " ", episode).lower()
+    for words in ("accessibility", "captions", "privacy", "thank you for listening"):
+        assert words in text
+    assert len(re.findall(r'<p class="asr-paragraph" data-start="[\d.]+" data-end="[\d.]+"><a class="asr-ts" href="#t=', episode)) >= 4
+    assert "{% raw %}" not in episode and "{{" not in episode  # Liquid rendered, nothing leaked
+    player = _page(built_site, "go-forward")  # no <audio> of its own: the layout adds the player
+    track = re.search(r'<track kind="captions" srclang="en" label="English" src="([^"]+)" default>', player)
+    assert track and (built_site / track.group(1).lstrip("/")).read_text(encoding="utf-8").startswith("WEBVTT")
+    assert "go forward" in re.sub(r"<[^>]+>", " ", player).lower()
+
+
+@pytest.mark.jekyll
+@pytest.mark.slow
+def test_feed_transcript_urls_exist_in_site(built_site: Path) -> None:
+    feed = ET.parse(built_site / "feed.xml")
+    items = feed.findall("./channel/item")
+    assert len(items) == 3
+    base = "http://localhost:4000"  # example_site's url
+    types = set()
+    for item in items:
+        enclosure = item.find("enclosure")
+        assert enclosure is not None and (built_site / enclosure.get("url").removeprefix(base).lstrip("/")).is_file()
+        tags = item.findall(f"{{{PODCAST_NS}}}transcript") + item.findall(f"{{{PODCAST_NS}}}chapters")
+        assert tags, ET.tostring(item, encoding="unicode")
+        for tag in tags:
+            url = tag.get("url")
+            assert url.startswith(base + "/")
+            assert (built_site / url.removeprefix(base + "/")).is_file(), url
+            types.add(tag.get("type"))
+            if tag.tag.endswith("transcript"):
+                assert tag.get("language") == "en"
+    assert types == {"text/vtt", "application/x-subrip", "application/json", "text/plain", "application/json+chapters"}
+
+
+# ---- headless Chromium over the DevTools protocol -------------------------------------
+
+
+class _RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with byte ranges: Chromium can seek audio only when ranges work."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".vtt": "text/vtt", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".js": "text/javascript"}
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def send_head(self):  # type: ignore[override]
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", "").strip())
+        path = self.translate_path(self.path)
+        if m is None or not os.path.isfile(path):
+            return super().send_head()
+        data = Path(path).read_bytes()
+        start, end = int(m.group(1)), min(int(m.group(2) or len(data) - 1), len(data) - 1)
+        if start >= len(data):
+            self.send_error(416)
+            return None
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        return io.BytesIO(data[start : end + 1])
+
+
+@pytest.fixture(scope="module")
+def served(built_site: Path):
+    """``_site`` over HTTP on a free port of 127.0.0.1; yields the base URL."""
+    handler = lambda *a, **k: _RangeHandler(*a, directory=str(built_site), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class Chromium:
+    """One headless Chromium with one page, spoken to over the DevTools websocket."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        import websocket  # websocket-client
+
+        profile.mkdir(parents=True, exist_ok=True)
+        self.log = open(profile / "chromium.log", "wb")
+        self.proc = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"], stdout=self.log, stderr=self.log)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise AssertionError(f"chromium did not start: {(profile / 'chromium.log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+        for domain in ("Page", "Runtime", "Log"):
+            self.send(f"{domain}.enable")
+
+    def send(self, method: str, **params: object) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                assert "error" not in message, f"{method}: {message['error']}"
+                return message.get("result", {})
+            self.events.append(message)
+
+    def wait_for(self, event: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        self.ws.settimeout(timeout)
+        while not any(e.get("method") == event for e in self.events):
+            assert time.monotonic() < deadline, f"no {event} within {timeout} s"
+            self.events.append(json.loads(self.ws.recv()))
+
+    def open(self, url: str) -> None:
+        self.events = [e for e in self.events if e.get("method") != "Page.loadEventFired"]
+        self.send("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str):
+        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        assert "exceptionDetails" not in result, result["exceptionDetails"]
+        return result["result"].get("value")
+
+    def errors(self) -> list[str]:
+        found = []
+        for e in self.events:
+            p = e.get("params", {})
+            if e.get("method") == "Runtime.exceptionThrown":
+                found.append(json.dumps(p["exceptionDetails"])[:500])
+            elif e.get("method") == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                found.append(json.dumps(p.get("args"))[:500])
+            elif e.get("method") == "Log.entryAdded" and p["entry"].get("level") == "error":
+                found.append(f"{p['entry'].get('text')} {p['entry'].get('url', '')}")
+        return found
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        path.write_bytes(base64.b64decode(data))
+        artifacts = os.environ.get("JEKYLL_ASR_ARTIFACTS")
+        if artifacts:
+            Path(artifacts).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(artifacts) / path.name)
+        return path
+
+    def close(self) -> None:
+        ws = getattr(self, "ws", None)
+        if ws is not None:
+            ws.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    pytest.importorskip("websocket", reason="pip install websocket-client")
+    chromium = Chromium(need("chromium"), tmp_path / "profile")
+    yield chromium
+    chromium.close()
+
+
+# Resolves once the page's captions track has loaded (readyState 2) or failed (3).
+TRACK_LOADED = """new Promise(resolve => {
+  const track = document.querySelector('audio track');
+  if (!track) return resolve(null);
+  const done = () => resolve({state: track.readyState, cues: track.track.cues ? track.track.cues.length : 0, mode: track.track.mode});
+  if (track.readyState >= 2) return done();
+  track.addEventListener('load', done); track.addEventListener('error', done); setTimeout(done, 15000);
+})"""
+
+# Clicks the N-th timestamp, waits for the seek, and reads the player back.
+CLICK_TIMESTAMP = """new Promise(resolve => {
+  const link = document.querySelectorAll('.asr-transcript .asr-ts')[%d];
+  const audio = document.querySelector('audio');
+  const start = parseFloat(link.dataset.start);
+  link.click();
+  const right_after = audio.currentTime;
+  setTimeout(() => resolve({start, right_after, now: audio.currentTime, hash: location.hash,
+    current: [...document.querySelectorAll('.asr-current')].map(p => parseFloat(p.dataset.start)),
+    caption: (document.querySelector('.asr-caption') || {}).textContent || null}), 1500);
+})"""
+
+VISIBLE_TRANSCRIPT = """(() => {
+  const t = document.querySelector('.asr-transcript');
+  const r = t.getBoundingClientRect();
+  return {text: t.innerText, width: r.width, height: r.height, display: getComputedStyle(t).display};
+})()"""
+
+
+@pytest.mark.jekyll
+@pytest.mark.browser
+@pytest.mark.slow
+def test_episode_page_in_chromium(served: str, browser: Chromium, tmp_path: Path) -> None:
+    # The episode keeps the post's own <audio>: jekyll-asr.js adds the captions track to it.
+    browser.open(f"{served}/2026/11/08/episode-12/")
+    shown = browser.evaluate(VISIBLE_TRANSCRIPT)
+    assert shown["width"] > 200 and shown["height"] > 200 and shown["display"] != "none"
+    assert "accessibility" in shown["text"].lower()
+    track = browser.evaluate(TRACK_LOADED)
+    assert track == {"state": 2, "cues": track["cues"], "mode": "hidden"} and track["cues"] >= 4
+    seek = browser.evaluate(CLICK_TIMESTAMP % 2)
+    assert seek["start"] > 5
+    assert abs(seek["right_after"] - seek["start"]) < 0.01, seek
+    assert seek["start"] - 0.01 <= seek["now"] < seek["start"] + 3, seek
+    assert seek["hash"] == f"#t={seek['start']:g}"
+    assert seek["current"] == [seek["start"]], seek  # that paragraph is highlighted
+    browser.screenshot(tmp_path / "episode-12.png")
+    assert (tmp_path / "episode-12.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # #t=SECONDS in the URL seeks on load; the layout's own player has a <track default>.
+    browser.open(f"{served}/2026/11/15/go-forward/#t=1.5")
+    track = browser.evaluate(TRACK_LOADED)
+    assert track["state"] == 2 and track["cues"] >= 1, track
+    at = browser.evaluate("new Promise(r => { const a = document.querySelector('audio'); const read = () => r(a.currentTime); a.readyState >= 1 ? read() : a.addEventListener('loadedmetadata', read); })")
+    assert abs(at - 1.5) < 0.01
+    seek = browser.evaluate(CLICK_TIMESTAMP % 0)
+    assert seek["right_after"] == pytest.approx(seek["start"], abs=0.01)
+    browser.screenshot(tmp_path / "go-forward.png")
+    assert browser.errors() == []
+
+
+# ---- the Jekyll plugin ----------------------------------------------------------------
+
+
+PLUGIN_POST = """---
+layout: post
+title: Cards
+audio: /assets/audio/cards.wav
+---
+Ten of clubs.
+"""
+PLUGIN_LAYOUT = """<html><body>{% include asr/audio-player.html %}{{ content }}{% include asr/transcript.html %}</body></html>
+"""
+
+
+def _plugin_site(root: Path, audio: Fixture, config: str = "title: Plugin test\n") -> Path:
+    site = make_site(root, {"_config.yml": config, "_posts/2026-01-02-cards.md": PLUGIN_POST, "_layouts/post.html": PLUGIN_LAYOUT, "assets/audio/cards.wav": audio})
+    done = jekyll_asr("init", str(site), "--plugin", "--model", "tiny.en", "--language", "en")
+    assert done.returncode == 0, done.stderr
+    assert (site / "_plugins" / "jekyll_asr.rb").is_file()
+    return site
+
+
+@pytest.mark.jekyll
+@pytest.mark.slow
+def test_plugin_runs_jekyll_asr_build_before_jekyll_reads_the_site(tmp_path: Path) -> None:
+    site = _plugin_site(tmp_path, Fixture("cards-001.wav"))
+    built = jekyll_build(site)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "jekyll-asr:" in built.stdout
+    html = next((site / "_site").rglob("cards/index.html")).read_text(encoding="utf-8")
+    assert 'class="asr-paragraph"' in html and "clubs" in html.lower()
+    assert (site / "_site" / "assets" / "transcripts" / "cards.vtt").is_file()
+    assert "transcript:" in (site / "_posts" / "2026-01-02-cards.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.jekyll
+def test_plugin_outcomes_without_a_model(tmp_path: Path) -> None:
+    # A file that fails (exit 1) is a warning: the site is still built.
+    site = _plugin_site(tmp_path / "warn", Fixture("truncated.wav"))
+    built = jekyll_build(site)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "some audio was not transcribed" in built.stdout + built.stderr
+    assert (site / "_site" / "assets" / "audio" / "cards.wav").is_file()
+
+    # JEKYLL_ASR_SKIP=1 builds without running it.
+    skipped = jekyll_build(site, JEKYLL_ASR_SKIP="1")
+    assert skipped.returncode == 0 and "skipped (JEKYLL_ASR_SKIP=1)" in skipped.stdout
+
+    # A missing command stops the build and says what to do.
+    missing = jekyll_build(site, JEKYLL_ASR_COMMAND=str(tmp_path / "no-such-jekyll-asr"))
+    assert missing.returncode != 0
+    assert "not found" in missing.stdout + missing.stderr and "JEKYLL_ASR_SKIP=1" in missing.stdout + missing.stderr
+
+    # A bad asr: block (exit 2) stops the build with jekyll-asr's message.
+    bad = _plugin_site(tmp_path / "bad", Fixture("truncated.wav"), config="title: Bad\nasr:\n  beam_size: 99\n")
+    failed = jekyll_build(bad)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "asr.beam_size" in out and "failed" in out
+    assert not (bad / "_site").exists()

@@ -1,0 +1,185 @@
+"""Paragraphs from segments: pauses, sentence ends, length; chapter placement."""
+
+from __future__ import annotations
+
+import pytest
+
+from jekyll_asr.paragraphs import (
+    Paragraph,
+    build_paragraphs,
+    ends_sentence,
+    format_timestamp,
+    join_texts,
+    place_chapters,
+)
+from jekyll_asr.transcript import Chapter, Segment, Transcript
+
+# faster-whisper tiny.en on episode-12.mp3 (six paragraphs, 1.5 s pauses), measured:
+# VAD (min silence 500 ms), segment timestamps: every gap is zero, pauses hide inside segments.
+EP12_VAD = [
+    (0.0, 4.72, " Hello and welcome to episode 12 on the static site radio podcast."),
+    (4.72, 11.66, " I am your host, and today we are going to talk about publishing audio on the web."),
+    (11.66, 14.18, " The first topic is accessibility."),
+    (14.18, 20.14, " Audio without a transcript leaves out people who cannot hear it, and certain engines cannot"),
+    (20.14, 23.82, " index what they cannot read."),
+    (23.82, 25.98, " The second topic is speed."),
+    (25.98, 31.54, " A site generator should reveal in seconds, so any expensive step must be cached and"),
+    (31.54, 35.55, " skipped when nothing has changed."),
+    (35.55, 38.07, " Our third topic is captions."),
+    (38.07, 43.39, " Web video text tracks and router shows the words in time with the audio, and the same"),
+    (43.39, 48.54, " typing can link each paragraph to its moment in the player."),
+    (48.54, 54.74, " Finally, a word about privacy, running the speech model on your own machine means your recording"),
+    (54.74, 57.86, " never leave it."),
+    (57.86, 59.7, " That's it all for today."),
+    (59.7, 62.38, " Thank you for listening and see you next week."),
+]
+# Same file with word timestamps: tight segment ends, real gaps (0.68-0.70 s inside a paragraph).
+EP12_WORDS = [
+    (0.0, 4.46, " Hello and welcome to episode 12 and the static site radio podcast."),
+    (5.16, 9.76, " I am your host, and today we are going to talk about publishing all along the web."),
+    (11.74, 13.72, " The first topic is accessibility."),
+    (14.4, 22.16, " All along without a transcript leaves out people who cannot hear it, and search engines"
+                  " cannot index what they cannot read."),
+    (23.4, 33.64, " The second topic is speed. A site generator should reveal in seconds, so any expensive step"
+                  " must be cached and skipped when nothing has changed."),
+    (35.5, 47.08, " Our third topic is captions. Web video text tracks a browser show the words in time with the"
+                  " audio, and the same timing can link each paragraph to its moment in the player."),
+    (48.64, 56.08, " Finally, a word about privacy, running the speech model on your own machine means your"
+                   " recordings never leave it."),
+    (57.84, 62.56, " That is all for today. Thank you for listening and see you next week."),
+]
+# Where each paragraph of episode-12 starts to be spoken (end of the 1.5 s pauses), roughly.
+EP12_STARTS = [0.0, 11.6, 23.4, 35.5, 48.5, 57.8]
+EP12_CHAPTERS = (Chapter(0.0, "Intro", 9.65), Chapter(9.65, "Accessibility", 54.688), Chapter(54.688, "Outro", 64.339))
+
+
+def transcript(segments, language: str = "en") -> Transcript:
+    segs = tuple(Segment(s, e, t) for s, e, t in segments)
+    return Transcript(segs, language, segs[-1].end if segs else 0.0, "test", "test")
+
+
+def sentences(start: float, count: int, *, gap: float = 0.0, seconds: float = 3.0, words: int = 8):
+    """``count`` back-to-back sentences of ``words`` words, ``gap`` seconds apart."""
+    out = []
+    t = start
+    for i in range(count):
+        text = " " + " ".join(["word"] * (words - 1) + [f"end{i}."])
+        out.append((t, t + seconds, text))
+        t += seconds + gap
+    return out
+
+
+@pytest.mark.parametrize("segments", [EP12_VAD, EP12_WORDS], ids=["vad-segments", "word-timestamps"])
+def test_episode_12_gives_six_paragraphs_starting_at_the_pauses(segments):
+    paragraphs = build_paragraphs(transcript(segments))
+    assert len(paragraphs) == 6
+    for p, expected in zip(paragraphs, EP12_STARTS):
+        assert abs(p.start - expected) < 1.0
+    assert paragraphs[1].text.startswith("The first topic")
+    assert paragraphs[-1].text.endswith("see you next week.")
+
+
+def test_episode_12_paragraphs_fall_under_three_chapters():
+    groups = place_chapters(build_paragraphs(transcript(EP12_VAD)), EP12_CHAPTERS)
+    assert [c.title for c, _ in groups] == ["Intro", "Accessibility", "Outro"]
+    assert [len(ps) for _, ps in groups] == [1, 4, 1]
+
+
+def test_pauses_after_sentence_ends_break_paragraphs():
+    segs = sentences(0, 3) + sentences(10.5, 2) + sentences(18.0, 2)  # 1.5 s pauses before 10.5 and 18
+    paragraphs = build_paragraphs(transcript(segs))
+    assert [len(p.segments) for p in paragraphs] == [3, 2, 2]
+    assert [p.start for p in paragraphs] == [0.0, 10.5, 18.0]
+    assert paragraphs[0].end == 9.0
+
+
+def test_short_pauses_between_sentences_do_not_break():
+    paragraphs = build_paragraphs(transcript(sentences(0, 6, gap=0.7)))
+    assert len(paragraphs) == 1
+    assert len(paragraphs[0].segments) == 6
+
+
+def test_never_one_paragraph_per_segment_in_continuous_speech():
+    paragraphs = build_paragraphs(transcript(sentences(0, 12)))
+    assert len(paragraphs) == 1
+    assert paragraphs[0].word_count == 96
+
+
+def test_mid_sentence_pause_breaks_only_when_long():
+    segs = [(0, 3, " we went to the"), (4.5, 7, " shop and then home."), (7, 9, " It was"), (11.5, 13, " late.")]
+    paragraphs = build_paragraphs(transcript(segs))
+    assert [p.text for p in paragraphs] == ["we went to the shop and then home. It was", "late."]
+
+
+def test_long_paragraph_breaks_at_next_sentence_end():
+    segs = [(i * 3.0, i * 3.0 + 3.0, " one two three four five six seven eight nine ten" + ("." if i % 2 else ","))
+            for i in range(10)]
+    paragraphs = build_paragraphs(transcript(segs), max_words=25)
+    assert [p.word_count for p in paragraphs] == [40, 40, 20]
+    assert all(p.text.endswith(".") for p in paragraphs)
+
+
+def test_text_without_punctuation_still_breaks_at_twice_max_words():
+    segs = [(i * 2.0, i * 2.0 + 2.0, " and so on and so forth") for i in range(20)]  # 6 words each
+    paragraphs = build_paragraphs(transcript(segs), max_words=10)
+    assert [p.word_count for p in paragraphs] == [24] * 5
+
+
+def test_pause_threshold_is_a_parameter():
+    segs = sentences(0, 2) + sentences(7.8, 2)  # 1.8 s pause
+    assert len(build_paragraphs(transcript(segs), pause=1.0)) == 2
+    assert len(build_paragraphs(transcript(segs), pause=2.0)) == 1
+
+
+def test_empty_segments_are_skipped_and_empty_transcript_has_no_paragraphs():
+    assert build_paragraphs(transcript([])) == []
+    paragraphs = build_paragraphs(transcript([(0, 1, "  "), (1, 2, " Hi."), (2, 3, "")]))
+    assert paragraphs == [Paragraph(1, 2, "Hi.", (Segment(1, 2, " Hi."),))]
+
+
+def test_join_texts_spaces_words_except_in_unspaced_scripts():
+    assert join_texts([" Hello", "world. ", "  "], "en") == "Hello world."
+    assert join_texts(["你好，", "世界。"], "zh") == "你好，世界。"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Done.", True), ("Really?!", True), ('He said "stop."', True), ("それです。", True),
+     ("and then", False), ("a, b,", False), ("", False)],
+)
+def test_ends_sentence(text, expected):
+    assert ends_sentence(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(0, "00:00"), (12.9, "00:12"), (59.999, "00:59"), (61, "01:01"), (3599.9, "59:59"),
+     (3600, "1:00:00"), (3725.5, "1:02:05"), (36000, "10:00:00"), (-1, "00:00")],
+)
+def test_format_timestamp(seconds, expected):
+    assert format_timestamp(seconds) == expected
+
+
+def _p(start: float) -> Paragraph:
+    return Paragraph(start, start + 5, f"at {start}", ())
+
+
+def test_place_chapters_before_first_chapter_goes_under_none():
+    paragraphs = [_p(0), _p(20), _p(40)]
+    groups = place_chapters(paragraphs, [Chapter(30, "Second"), Chapter(15, "First")])
+    assert [(c.title if c else None, [p.start for p in ps]) for c, ps in groups] == [
+        (None, [0]), ("First", [20]), ("Second", [40])
+    ]
+
+
+def test_place_chapters_keeps_empty_chapters_and_tolerates_early_starts():
+    groups = place_chapters([_p(0), _p(9.3)], [Chapter(0, "A"), Chapter(9.65, "B"), Chapter(50, "C")])
+    assert [(c.title, [p.start for p in ps]) for c, ps in groups] == [("A", [0]), ("B", [9.3]), ("C", [])]
+    strict = place_chapters([_p(0), _p(9.3)], [Chapter(0, "A"), Chapter(9.65, "B")], tolerance=0.0)
+    assert [len(ps) for _, ps in strict] == [2, 0]
+
+
+def test_place_chapters_without_chapters_is_one_untitled_group():
+    paragraphs = [_p(0), _p(10)]
+    assert place_chapters(paragraphs, []) == [(None, paragraphs)]
+    assert place_chapters([], []) == []

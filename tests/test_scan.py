@@ -1,0 +1,56 @@
+from pathlib import Path
+
+from jekyll_asr.config import load_settings
+from jekyll_asr.scan import candidate_files, classify, glob_regex
+from jekyll_asr.statindex import StatIndex, hash_file
+
+from .sitefactory import Fixture, make_site
+
+
+def test_glob_semantics() -> None:
+    assert glob_regex("assets/**").match("assets/a/b/c.mp3")
+    assert glob_regex("**/*.mp3").match("x.mp3") and glob_regex("**/*.mp3").match("a/b/x.mp3")
+    assert not glob_regex("assets/*").match("assets/a/b.mp3")
+    assert not glob_regex("assets/*.mp3").match("assetsX/a.mp3")
+
+
+def test_audio_found_by_content_not_extension(tmp_path: Path) -> None:
+    make_site(tmp_path, {
+        "assets/a/real.mp3": Fixture("welcome.mp3"),
+        "assets/a/vorbis.mp3": Fixture("ogg-named.mp3"),
+        "assets/a/no-extension": Fixture("welcome.flac"),
+        "assets/a/fake.mp3": Fixture("not-audio.mp3"),
+        "assets/img/logo.png": b"\x89PNG\r\n\x1a\n" + bytes(64),
+        "_site/assets/copy.mp3": Fixture("welcome.mp3"),
+        "node_modules/x/a.mp3": Fixture("welcome.mp3"),
+    })
+    settings = load_settings(tmp_path, {"include": ["assets/**", "_site/**", "node_modules/**"]})
+    index = StatIndex(tmp_path / "idx.json")
+    found = {rel: classify(settings, rel, index) for rel in candidate_files(settings)}
+    audio = {rel: f.kind for rel, f in found.items() if f is not None}
+    assert audio == {"assets/a/real.mp3": "mp3", "assets/a/vorbis.mp3": "ogg", "assets/a/no-extension": "flac"}
+    assert "_site/assets/copy.mp3" not in found and "node_modules/x/a.mp3" not in found
+    assert found["assets/a/real.mp3"].sha256 == hash_file(tmp_path / "assets/a/real.mp3")
+
+
+def test_stat_index_skips_rehash_and_notices_changes(tmp_path: Path, monkeypatch) -> None:
+    make_site(tmp_path, {"assets/a.mp3": Fixture("welcome.mp3")})
+    settings = load_settings(tmp_path)
+    index = StatIndex(tmp_path / "idx.json")
+    first = classify(settings, "assets/a.mp3", index)
+    index.save()
+    reloaded = StatIndex.load(tmp_path / "idx.json")
+    import jekyll_asr.scan as scan_mod
+
+    calls = []
+    monkeypatch.setattr(scan_mod, "hash_file", lambda p: calls.append(p) or "x" * 64)
+    again = classify(settings, "assets/a.mp3", reloaded)
+    assert again.sha256 == first.sha256 and calls == []  # unchanged: not hashed again
+    (tmp_path / "assets/a.mp3").write_bytes((tmp_path / "assets/a.mp3").read_bytes() + b"\0")
+    changed = classify(settings, "assets/a.mp3", reloaded)
+    assert len(calls) == 1 and changed.sha256 == "x" * 64
+
+
+def test_corrupt_stat_index_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "idx.json").write_text("{not json")
+    assert StatIndex.load(tmp_path / "idx.json").entries == {}

@@ -44,6 +44,7 @@ class Ct2Model:
     spec: str
     revision: int
     variables: dict[str, np.ndarray]
+    aliases: dict[str, str]  # alias -> the variable it names (already resolved in ``variables``)
 
 
 def read_model_bin(path: Path) -> Ct2Model:
@@ -71,10 +72,11 @@ def read_model_bin(path: Path) -> Ct2Model:
     try:
         version = take("<I")
         if version not in _SUPPORTED_BINARY_VERSIONS:
-            raise ModelError(f"{path}: CTranslate2 binary version {version} is not supported")
+            raise ModelError(f"{path} is not a CTranslate2 model.bin this tool can read (binary version {version})")
         spec = string()
         revision = take("<I")
         variables: dict[str, np.ndarray] = {}
+        aliases: dict[str, str] = {}
         for _ in range(take("<I")):
             name = string()
             shape = tuple(take("<I") for _ in range(take("<B")))
@@ -86,9 +88,10 @@ def read_model_bin(path: Path) -> Ct2Model:
         for _ in range(take("<I")):
             alias, target = string(), string()
             variables[alias] = variables[target]
+            aliases[alias] = target
     except (struct.error, IndexError, KeyError, UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{path} is not a valid CTranslate2 model.bin ({exc})") from exc
-    return Ct2Model(spec=spec, revision=revision, variables=variables)
+    return Ct2Model(spec=spec, revision=revision, variables=variables, aliases=aliases)
 
 
 def _array(raw: memoryview, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -106,6 +109,8 @@ def _weights(model: Ct2Model) -> dict[str, np.ndarray]:
         if name.endswith("_scale") or value.ndim == 0:
             continue
         scale = v.get(name + "_scale")
+        if scale is None and name in model.aliases:  # int8 projection: alias of the embedding
+            scale = v.get(model.aliases[name] + "_scale")
         if scale is not None:
             q = value.astype(np.float32)
             if scale.ndim == 0:  # int16: one scale for the tensor
@@ -326,29 +331,31 @@ def convert_ct2_to_transformers(ct2_dir: Path, out_dir: Path) -> None:
     Built in a temp dir next to ``out_dir`` and moved into place with
     ``os.replace``: readers see no checkpoint or a complete one.
     """
+    ct2_dir, out_dir = Path(ct2_dir), Path(out_dir)
+    ct2 = read_model_bin(ct2_dir / "model.bin")  # a bad model fails here, before torch is imported
+    weights, dims = state_dict(ct2)
+    ct2_config = _read_json(ct2_dir / "config.json") if (ct2_dir / "config.json").is_file() else {}
+    vocab = _vocabulary(ct2_dir, dims["vocab_size"])
+    tokens = special_tokens(vocab)
+    multilingual = bool(tokens.languages) and dims["vocab_size"] >= 51865
+
     from transformers.utils import logging as hf_logging
 
     bars_were_on = hf_logging.is_progress_bar_enabled()
     if bars_were_on:  # "Writing model shards" bars mean nothing to a site builder
         hf_logging.disable_progress_bar()
     try:
-        _convert(Path(ct2_dir), Path(out_dir))
+        _write_checkpoint(weights, dims, ct2_dir, ct2_config, vocab, tokens, multilingual, out_dir)
     finally:
         if bars_were_on:
             hf_logging.enable_progress_bar()
 
 
-def _convert(ct2_dir: Path, out_dir: Path) -> None:
+def _write_checkpoint(weights: dict[str, np.ndarray], dims: dict[str, int], ct2_dir: Path, ct2_config: dict,
+                      vocab: list[str], tokens: SpecialTokens, multilingual: bool, out_dir: Path) -> None:
     import torch
     from transformers import (WhisperConfig, WhisperFeatureExtractor,
                               WhisperForConditionalGeneration, WhisperProcessor)
-
-    ct2 = read_model_bin(ct2_dir / "model.bin")
-    weights, dims = state_dict(ct2)
-    ct2_config = _read_json(ct2_dir / "config.json") if (ct2_dir / "config.json").is_file() else {}
-    vocab = _vocabulary(ct2_dir, dims["vocab_size"])
-    tokens = special_tokens(vocab)
-    multilingual = bool(tokens.languages) and dims["vocab_size"] >= 51865
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

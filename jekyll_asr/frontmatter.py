@@ -213,7 +213,10 @@ def _key_spans(yaml_text: str, key: str) -> tuple[list[tuple[int, int]], int]:
                 f"(it must start its own line as '{key}:'); the file was left unchanged"
             )
         hi = starts[i + 1] if i + 1 < len(starts) else len(yaml_text)
-        spans.append((lo, min(hi, _line_end(yaml_text, max(_content_end(v) - 1, k.start_mark.index)))))
+        end = _content_end(v)
+        while end > k.start_mark.index and yaml_text[end - 1] in _BREAKS + " \t":
+            end -= 1  # a block scalar's end mark lies past the blank lines after it
+        spans.append((lo, min(hi, _line_end(yaml_text, max(end - 1, k.start_mark.index)))))
     return spans, indent
 
 

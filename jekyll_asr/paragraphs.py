@@ -8,24 +8,29 @@ combined to find where a speaker paused:
 * the measured gap between one segment's end and the next one's start, and
 * the segment's *excess* duration: how much longer it lasted than its text
   needs at this transcript's own speaking rate (characters per second).
-  A segment that absorbed a trailing pause is that much longer.
+  A segment that absorbed a trailing pause is that much longer. This is
+  only used when the segments are contiguous (median gap under 0.1 s); when
+  they show real gaps (word timestamps), the gaps alone are more reliable.
 
 A paragraph ends after a segment that ends a sentence and is followed by a
 pause of at least ``pause`` seconds (measured or estimated), after any measured
 gap of ``2 * pause`` (even mid-sentence), at the first sentence end once it
 holds ``max_words`` words, and in any case at ``2 * max_words`` words.
 
-Measured on episode-12 (six paragraphs, 1.5 s pauses, faster-whisper tiny.en):
-with word timestamps the gaps at paragraph breaks are 1.24-1.98 s and between
-sentences of one paragraph 0.68-0.70 s, so a sentence-end threshold of 0.6 s
-would split paragraphs; with VAD and segment timestamps the gaps are all zero
-and the excess estimate is 1.2-2.1 s at the breaks and <= 0.64 s elsewhere.
-Both give the six paragraphs at the default ``pause=1.0``.
+Measured with faster-whisper tiny.en on episode-12 (six paragraphs, 1.5 s
+pauses): with word timestamps the gaps at paragraph breaks are 1.24-1.98 s and
+between sentences of one paragraph 0.68-0.70 s, so a sentence-end threshold of
+0.6 s would split paragraphs; with VAD (500 ms) and segment timestamps the
+gaps are all zero and the excess is 1.2-2.1 s at the breaks and <= 0.64 s
+elsewhere. Both give the six paragraphs at the default ``pause=1.0``. On
+episode-40 (twelve paragraphs, 1.2-3.2 s pauses) they find 12/12 breaks with
+1 extra (VAD segments) and 11/12 with none extra (word timestamps).
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -37,6 +42,7 @@ _SENTENCE_END = re.compile(r"""[.!?…。！？]['"’”»)\]]*\s*$""")
 _MIN_RATE_SEGMENTS = 4  # fewer usable segments give no trustworthy speaking rate
 _MIN_RATE_CHARS = 20
 _MIN_WORDS_FOR_ESTIMATE = 8  # an estimated pause never leaves a paragraph this short
+_CONTIGUOUS_GAP = 0.1  # median gap below this: segment ends run on through silences
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,19 @@ def ends_sentence(text: str) -> bool:
 def join_texts(texts: Sequence[str], language: str = "") -> str:
     """Segment texts as one string: spaced for most languages, unspaced for CJK/Thai."""
     parts = [t.strip() for t in texts if t.strip()]
-    sep = "" if language.split("-")[0].lower() in _UNSPACED else " "
+    sep = "" if _unspaced(language) else " "
     return re.sub(r"\s+", " ", sep.join(parts)).strip()
+
+
+def _word_count(text: str, language: str) -> int:
+    """Words, or for scripts without spaces about two characters a word."""
+    if _unspaced(language):
+        return (len("".join(text.split())) + 1) // 2
+    return len(text.split())
+
+
+def _unspaced(language: str) -> bool:
+    return language.split("-")[0].lower() in _UNSPACED
 
 
 def _speaking_rate(segments: Sequence[Segment]) -> float | None:
@@ -91,10 +108,11 @@ def _speaking_rate(segments: Sequence[Segment]) -> float | None:
 
 def _pauses_after(segments: Sequence[Segment]) -> list[tuple[float, float]]:
     """(measured gap, estimated trailing silence) after each segment."""
-    rate = _speaking_rate(segments)
+    gaps = [max(0.0, b.start - a.end) for a, b in zip(segments, segments[1:])] + [0.0]
+    contiguous = len(gaps) < 2 or statistics.median(gaps[:-1]) < _CONTIGUOUS_GAP
+    rate = _speaking_rate(segments) if contiguous else None
     out = []
-    for i, seg in enumerate(segments):
-        gap = max(0.0, segments[i + 1].start - seg.end) if i + 1 < len(segments) else 0.0
+    for seg, gap in zip(segments, gaps):
         excess = (seg.end - seg.start) - len(seg.text.strip()) / rate if rate else 0.0
         out.append((gap, max(0.0, excess)))
     return out
@@ -111,7 +129,7 @@ def build_paragraphs(transcript: Transcript, *, pause: float = 1.0, max_words: i
     words = 0
     for seg, (gap, excess) in zip(segments, pauses):
         current.append(seg)
-        words += len(seg.text.split())
+        words += _word_count(seg.text, transcript.language)
         sentence = ends_sentence(seg.text)
         if (
             gap >= 2 * pause

@@ -170,11 +170,10 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
                 first = next(a.as_posix() for a in document.audio if a.as_posix() in rendered)
                 reasons[first].append(f"front matter key {settings.front_matter_key!r} of {doc} is out of date")
 
-    corrupt = {str(p) for p in cache.corrupt}
     states = []
     for plan in plans:
         rel = plan.audio.path.as_posix()
-        states.append(_audio_state(settings, plan, found.get(rel), reasons[rel], previous, manifest, failures, corrupt, candidates))
+        states.append(_audio_state(settings, plan, found.get(rel), reasons[rel], previous, manifest, failures, cache, candidates))
     return SiteState(
         audio=tuple(states),
         stale_outputs=tuple(stale_outputs),
@@ -248,7 +247,7 @@ def _audio_state(
     previous: dict[str, str],
     manifest: OutputManifest,
     failures: dict[str, dict[str, str]],
-    corrupt: set[str],
+    cache: TranscriptCache,
     candidates: list[str],
 ) -> AudioState:
     rel = plan.audio.path.as_posix()
@@ -262,11 +261,9 @@ def _audio_state(
     if failure is not None and failure.get("sha256") == sha:
         return AudioState(rel, sha, "failed", users, duration, None, (f"last build failed: {failure.get('error', '?')}",))
     why = []
-    for name in candidates:
-        path = str(TranscriptCache(settings.cache_path).path_for(sha, settings_key(word_settings(settings, name, plan.prompt))))
-        if path in corrupt:
-            why.append("its cache entry is corrupt")
-            break
+    keys = [settings_key(word_settings(settings, name, plan.prompt)) for name in candidates]
+    if any(cache.path_for(sha, key) in cache.corrupt for key in keys):
+        why.append("its cache entry is corrupt")
     old = previous.get(rel)
     if old and old != sha and _has_any_entry(settings, old):
         why.append("content changed since it was transcribed")

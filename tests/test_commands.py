@@ -60,7 +60,7 @@ def test_status_json(built_site: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_check_passes_when_current(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(built_site)]) == 0
-    assert "all 2 transcripts are up to date" in capsys.readouterr().out
+    assert "jekyll-asr: 2 of 2 transcripts up to date" in capsys.readouterr().out
 
 
 def test_check_fails_listing_stale_audio_and_writes_nothing(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,6 +143,7 @@ def test_gc_removes_only_the_orphans(site_with_orphans, capsys: pytest.CaptureFi
     assert not any("two" in rel for rel in manifest.files if rel != edited)
     assert main(["check", str(site)]) == 0  # nothing in use was removed
     assert render_site(site).outputs == []
+    capsys.readouterr()
     assert main(["gc", str(site), "--dry-run"]) == 0
     assert capsys.readouterr().out == ""
 

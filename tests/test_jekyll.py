@@ -65,7 +65,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     need("jekyll")
     site = tmp_path_factory.mktemp("example") / "site"
     shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("_site", ".jekyll-cache", ".jekyll-asr", "transcripts"))
-    done = subprocess.run([sys.executable, "/tmp/g-fakebuild.py", str(site)], capture_output=True, text=True)
+    done = jekyll_asr("build", str(site))
     assert done.returncode == 0, done.stdout + done.stderr
     built = jekyll_build(site)
     assert built.returncode == 0, built.stdout + built.stderr
@@ -221,7 +221,9 @@ class Chromium:
         return found
 
     def screenshot(self, path: Path) -> Path:
-        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        height = self.evaluate("Math.ceil(document.documentElement.getBoundingClientRect().height) + 16")
+        clip = {"x": 0, "y": 0, "width": self.evaluate("innerWidth"), "height": min(height, 4000), "scale": 1}
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip)["data"]
         path.write_bytes(base64.b64decode(data))
         artifacts = os.environ.get("JEKYLL_ASR_ARTIFACTS")
         if artifacts:
@@ -339,7 +341,7 @@ def test_plugin_runs_jekyll_asr_build_before_jekyll_reads_the_site(tmp_path: Pat
     built = jekyll_build(site)
     assert built.returncode == 0, built.stdout + built.stderr
     assert "jekyll-asr:" in built.stdout
-    html = next((site / "_site").rglob("cards/index.html")).read_text(encoding="utf-8")
+    html = next((site / "_site").rglob("cards.html")).read_text(encoding="utf-8")
     assert 'class="asr-paragraph"' in html and "clubs" in html.lower()
     assert (site / "_site" / "assets" / "transcripts" / "cards.vtt").is_file()
     assert "transcript:" in (site / "_posts" / "2026-01-02-cards.md").read_text(encoding="utf-8")
@@ -363,9 +365,13 @@ def test_plugin_outcomes_without_a_model(tmp_path: Path) -> None:
     assert missing.returncode != 0
     assert "not found" in missing.stdout + missing.stderr and "JEKYLL_ASR_SKIP=1" in missing.stdout + missing.stderr
 
+    # A crash (a Python traceback, exit 1) is not mistaken for "some files failed".
+    crash = jekyll_build(site, JEKYLL_ASR_COMMAND=f"{sys.executable} -c 'raise RuntimeError(42)'")
+    assert crash.returncode != 0 and "jekyll-asr crashed" in crash.stdout + crash.stderr
+
     # A bad asr: block (exit 2) stops the build with jekyll-asr's message.
     bad = _plugin_site(tmp_path / "bad", Fixture("truncated.wav"), config="title: Bad\nasr:\n  beam_size: 99\n")
     failed = jekyll_build(bad)
     out = failed.stdout + failed.stderr
-    assert failed.returncode != 0 and "asr.beam_size" in out and "failed" in out
+    assert failed.returncode != 0 and "asr.beam_size" in out and "exited with 2" in out
     assert not (bad / "_site").exists()

@@ -48,6 +48,58 @@ EP12_WORDS = [
                    " recordings never leave it."),
     (57.84, 62.56, " That is all for today. Thank you for listening and see you next week."),
 ]
+# faster-whisper tiny.en, VAD (500 ms), segment timestamps, on long/episode-40.mp3 (12 paragraphs).
+EP40_VAD = [
+    (11.63, 16.03, " Welcome back to static site radio episode 40."),
+    (16.03, 20.43, " This week we are talking about what happened after you press publish and why the boring"),
+    (20.43, 25.99, " parts of a website, the wheel, the cache and the feed, decide whether people can find"),
+    (25.99, 28.45, " what you made."),
+    (28.45, 30.17, " Let us start with the wheel."),
+    (30.17, 35.53, " A static site generator reads your posts, your layouts and your data files and write"),
+    (35.53, 36.53, " plain pages."),
+    (36.53, 42.47, " Because the output is plain, it is fast to serve and cheap to host, but every step in the"),
+    (42.47, 50.28, " wheel has to be quick, or writing a short post starts to feel like waiting for a train."),
+    (50.28, 52.60, " That is where caching comes in."),
+    (52.60, 57.32, " If a step gives the same answer for the same input, you can remember the answer."),
+    (57.32, 59.44, " The trick is choosing the right key."),
+    (59.44, 65.54, " A file name is hard enough, because files get renamed and over it and the content itself"),
+    (65.54, 71.32, " hashed in a key that never lies."),
+    (71.32, 74.64, " Our guest today runs a weekly show about gardening."),
+    (74.64, 80.08, " She records in the kitchen, edits on the laptop, and publishes with a static site."),
+    (80.08, 83.44, " She told us the hardest part was never recording."),
+    (83.44, 89.46, " It was writing show notes and transcript site on every single week."),
+    (89.46, 91.66, " Transcripts matter for three reasons."),
+    (91.66, 95.94, " First, people who cannot hear the episode can still read it."),
+    (95.94, 102.06, " Second, search engines index words, not sound, third, many listeners give a transcript"),
+    (102.06, 107.88, " to decide whether an episode is worth a hour on their time."),
+    (107.88, 112.00, " Speech recognition has become good enough to do most of this work."),
+    (112.00, 117.24, " Modern models are trained on hundreds of thousands of hours on audio, and a handle accent,"),
+    (117.24, 129.53, " background noise, and fast talkers far better than the system of ten years ago."),
+    (129.53, 130.89, " They are not perfect."),
+    (130.89, 137.21, " Although names are hard, product names are harder, and a model that hears silence or music"),
+    (137.21, 143.01, " will sometimes invent a sentence like a light thank you for watching that nobody ever"),
+    (143.01, 144.84, " said."),
+    (144.84, 146.92, " So a good tool does three things."),
+    (146.92, 149.72, " It only listens where someone is speaking."),
+    (149.72, 154.80, " It lets you teach it the names matter to your show, and it never overwrites the corrections"),
+    (154.80, 158.57, " you made my hand."),
+    (158.57, 165.09, " A quick word about feeds, podcast app, read the RSS feed, and the feed can point to"
+     " transcript"),
+    (165.09, 170.53, " files and chapter files for each episode, app, snap support, and then show the words in"),
+    (170.53, 177.02, " time with the audio, which listeners love."),
+    (177.02, 182.06, " Captions on the web work the same way, a caption file lists short pieces of text with"),
+    (182.06, 184.10, " a start and an end time."),
+    (184.10, 189.06, " The browser shows each piece while the audio plays, and the same timing lets a read a click"),
+    (189.06, 193.64, " a paragraph and dump straight to that moment."),
+    (193.64, 198.52, " Before we finish, we're done privacy, running the model on your own machine, or in your"),
+    (198.52, 203.04, " own will, means the recordings of your guests ever leave your hands."),
+    (203.04, 208.79, " For some shows that is not a detail, it is the full point."),
+    (208.79, 212.87, " At this all-for episode 40, thank you for listening."),
+    (212.87, 218.39, " If you have questions, send them in, and we will answer the best ones next week, until"),
+    (218.39, 219.91, " then keep publishing."),
+]
+# Where its paragraphs start to be spoken (end of each pause).
+EP40_STARTS = [11.6, 28.4, 50.3, 71.3, 89.5, 107.9, 129.5, 144.8, 158.0, 177.0, 193.6, 208.8]
 # Where each paragraph of episode-12 starts to be spoken (end of the 1.5 s pauses), roughly.
 EP12_STARTS = [0.0, 11.6, 23.4, 35.5, 48.5, 57.8]
 EP12_CHAPTERS = (Chapter(0.0, "Intro", 9.65), Chapter(9.65, "Accessibility", 54.688), Chapter(54.688, "Outro", 64.339))
@@ -77,6 +129,25 @@ def test_episode_12_gives_six_paragraphs_starting_at_the_pauses(segments):
         assert abs(p.start - expected) < 1.0
     assert paragraphs[1].text.startswith("The first topic")
     assert paragraphs[-1].text.endswith("see you next week.")
+
+
+def test_episode_40_breaks_at_its_pauses():
+    paragraphs = build_paragraphs(transcript(EP40_VAD))
+    found = [p.start for p in paragraphs]
+    hits = [t for t in EP40_STARTS if any(abs(f - t) < 1.0 for f in found)]
+    assert len(hits) == len(EP40_STARTS)
+    assert len(found) <= len(EP40_STARTS) + 1
+    assert all(p.word_count >= 8 for p in paragraphs)
+
+
+def test_segments_with_real_gaps_are_not_split_by_estimated_pauses():
+    # Word-timestamp style: 0.3 s gaps everywhere, one slow segment: gaps are trusted, no break.
+    segs = sentences(0, 3, gap=0.3) + [(9.9, 16.0, " This one was said very slowly indeed, ok.")]
+    segs += sentences(16.3, 3, gap=0.3)
+    assert len(build_paragraphs(transcript(segs))) == 1
+    # The same speech with contiguous times: the slow segment hides a pause.
+    contiguous = [(s, e + 0.3, t) for s, e, t in segs]
+    assert len(build_paragraphs(transcript(contiguous))) == 2
 
 
 def test_episode_12_paragraphs_fall_under_three_chapters():
@@ -135,6 +206,13 @@ def test_empty_segments_are_skipped_and_empty_transcript_has_no_paragraphs():
     assert build_paragraphs(transcript([])) == []
     paragraphs = build_paragraphs(transcript([(0, 1, "  "), (1, 2, " Hi."), (2, 3, "")]))
     assert paragraphs == [Paragraph(1, 2, "Hi.", (Segment(1, 2, " Hi."),))]
+
+
+def test_unspaced_scripts_still_break_long_paragraphs():
+    segs = [(i * 3.0, i * 3.0 + 3.0, "这是一个很长的句子，我们一直在说话。") for i in range(12)]  # 17 characters
+    paragraphs = build_paragraphs(transcript(segs, "zh"), max_words=30)
+    assert [len(p.segments) for p in paragraphs] == [4, 4, 4]
+    assert paragraphs[0].text == "这是一个很长的句子，我们一直在说话。" * 4
 
 
 def test_join_texts_spaces_words_except_in_unspaced_scripts():

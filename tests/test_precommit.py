@@ -123,8 +123,9 @@ def test_commit_with_new_audio_fails_then_passes(tmp_path: Path, hooks_repo: Pat
     assert "forward" in include.read_text().lower()
     assert "transcript:" in (site / "_posts/2026-01-01-go.md").read_text()
     assert list((site / ".jekyll-asr/cache").glob("??/*.json"))
-    assert not (site / ".jekyll-asr/local").exists() or "local" not in subprocess.run(
-        ["git", "status", "--porcelain"], cwd=site, env=env, capture_output=True, text=True).stdout
+    untracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                               cwd=site, env=env, capture_output=True, text=True).stdout
+    assert ".jekyll-asr/cache/" in untracked and ".jekyll-asr/local/" not in untracked  # local state ignores itself
 
     git(site, "add", "-A", env=env)
     second = try_repo(site, hooks_repo, "jekyll-asr", env)

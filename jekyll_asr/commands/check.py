@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {rel} was edited by hand; build keeps it", file=sys.stderr)
     if state.current:
         if not args.quiet:
-            print(f"jekyll-asr: all {len(state.audio)} transcripts are up to date")
+            n = len(state.audio)
+            print(f"jekyll-asr: {n} of {n} transcript{'s' if n != 1 else ''} up to date")
         return code
     lines = []
     for a in state.audio:

@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import asdict, dataclass
 
 from . import add_site_arguments, settings_from_args
@@ -148,12 +149,24 @@ def _model(settings, engine: Finding) -> list[Finding]:
 
 
 def hub_reachable(timeout: float = CONNECT_TIMEOUT) -> bool:
-    """A TCP connect to huggingface.co:443 within ``timeout`` seconds (DNS included)."""
-    try:
-        with socket.create_connection(HUB_HOST, timeout=timeout):
-            return True
-    except OSError:
-        return False
+    """A TCP connect to huggingface.co:443 within ``timeout`` seconds, DNS lookup included.
+
+    The socket timeout does not cover name resolution, which can hang far
+    longer on a machine without network; a daemon thread bounds the whole try.
+    """
+    result: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            with socket.create_connection(HUB_HOST, timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    worker = threading.Thread(target=attempt, name="jekyll-asr-doctor-net", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
 
 
 def _offline() -> Finding:

@@ -12,6 +12,12 @@ template prints is HTML-escaped, ``{`` and ``}`` become ``&#123;``/``&#125;`` so
 no Liquid tag or output can form (not even ``{% endraw %}``), and Markdown
 punctuation becomes entities so a site with ``parse_block_html`` cannot turn
 text into emphasis or links. The body is wrapped in ``{% raw %}`` as well.
+
+An override template sees: ``slug``, ``title``, ``language``, ``audio_url``,
+``captions`` (format -> URL), ``downloads`` ([(label, url)]), ``sections``
+([(heading or None, [Paragraph])], heading = {number, start, title}),
+``paragraphs``, ``chapters``, ``empty``, ``tags``, ``transcript``,
+``raw_open``/``raw_close``; filters ``seconds`` (12.5) and ``timestamp`` (00:12).
 """
 
 from __future__ import annotations

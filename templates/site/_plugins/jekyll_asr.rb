@@ -9,8 +9,8 @@
 #   JEKYLL_ASR_COMMAND="..."   the command to run (default: `jekyll-asr` on PATH)
 #
 # jekyll-asr's exit status: 0 all done; 1 some audio failed (a warning: the site is built
-# with the transcripts that exist); anything else (2: bad asr: block or usage; missing
-# command) stops the build. GitHub Pages' own builder runs no plugins: run
+# with the transcripts that exist); anything else (2: bad asr: block or usage), a missing
+# command or a crash stops the build. GitHub Pages' own builder runs no plugins: run
 # `jekyll-asr build` before `jekyll build` in CI there instead.
 
 require "open3"
@@ -50,11 +50,13 @@ module JekyllAsr
     end
     argv = command + ["build", site.source]
     Jekyll.logger.info "jekyll-asr:", argv.shelljoin
-    status = run(argv)
+    status, crashed = run(argv)
     case status.exitstatus
     when 0
       nil
     when 1
+      raise BuildError, "jekyll-asr crashed (a bug: please report the traceback above)" if crashed
+
       Jekyll.logger.warn "jekyll-asr:", "some audio was not transcribed (see above); " \
                                         "building the site with the transcripts that exist"
     else
@@ -65,10 +67,14 @@ module JekyllAsr
   end
 
   def run(argv)
+    crashed = false
     Open3.popen2e(*argv) do |stdin, output, waiter|
       stdin.close
-      output.each_line { |line| Jekyll.logger.info "jekyll-asr:", line.chomp }
-      waiter.value
+      output.each_line do |line|
+        crashed ||= line.start_with?("Traceback (most recent call last)")
+        Jekyll.logger.info "jekyll-asr:", line.chomp
+      end
+      [waiter.value, crashed]
     end
   rescue Errno::ENOENT, Errno::EACCES
     raise BuildError, "jekyll-asr: command `#{argv.first}` not found. Install it " \

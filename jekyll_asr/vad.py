@@ -1,0 +1,102 @@
+"""Where the speech is: Silero VAD (the ONNX copy bundled with faster-whisper).
+
+Whisper invents words when it is fed no speech ("Thank you for watching." on
+silence, "Beep beep…" or "." on a tone) and no decoder threshold removes them
+all. So both engines ask this module first: no speech spans means an empty
+transcript without running the model at all, and otherwise only the speech
+windows are decoded, with timestamps kept in the original timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import EngineError
+
+SAMPLE_RATE = 16000
+WINDOW_S = 30.0  # one Whisper window: a speech window never needs long-form seeking
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the audio, in seconds from its start."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """Silero parameters; the defaults kept every word of the test speech and no silence or tone."""
+
+    threshold: float = 0.5
+    min_speech_s: float = 0.25  # shorter blips (clicks, breaths) are not speech
+    min_silence_s: float = 0.5  # a pause shorter than this does not end a span
+    pad_s: float = 0.2  # speech onsets and word tails are soft: keep a margin
+    max_span_s: float = WINDOW_S  # longer speech is split at its longest inner pause
+
+    def key(self) -> dict[str, float]:
+        return {
+            "threshold": self.threshold,
+            "min_speech_s": self.min_speech_s,
+            "min_silence_s": self.min_silence_s,
+            "pad_s": self.pad_s,
+            "max_span_s": self.max_span_s,
+        }
+
+
+DEFAULT_VAD = VadSettings()
+
+
+def speech_spans(audio: np.ndarray, settings: VadSettings = DEFAULT_VAD) -> list[Span]:
+    """Speech spans of 16 kHz mono float32 ``audio``, padded, in time order; [] when none."""
+    if audio.ndim != 1:
+        raise EngineError(f"VAD needs mono audio, got an array of shape {audio.shape}")
+    if audio.size == 0:
+        return []
+    try:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+    except ImportError as exc:
+        raise EngineError(
+            "voice activity detection needs faster-whisper (it ships the Silero VAD model): "
+            "`pip install faster-whisper`, or set `vad: false` in the asr: block"
+        ) from exc
+    options = VadOptions(
+        threshold=settings.threshold,
+        min_speech_duration_ms=int(settings.min_speech_s * 1000),
+        min_silence_duration_ms=int(settings.min_silence_s * 1000),
+        speech_pad_ms=int(settings.pad_s * 1000),
+        max_speech_duration_s=settings.max_span_s,
+    )
+    found = get_speech_timestamps(np.ascontiguousarray(audio, dtype=np.float32), options)
+    return [Span(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
+
+
+def speech_windows(spans: list[Span], *, max_window_s: float = WINDOW_S, max_gap_s: float = 6.0) -> list[Span]:
+    """Pack consecutive spans into windows of at most ``max_window_s`` seconds.
+
+    A window keeps the short pauses between its spans as real audio, so the
+    model still sees (and timestamps) them; a window never starts or ends in
+    the middle of a span, so no word is cut. A long gap always starts a new
+    window: the silence inside a window is where Whisper would hallucinate.
+    """
+    windows: list[Span] = []
+    for span in spans:
+        if windows:
+            last = windows[-1]
+            if span.start - last.end <= max_gap_s and span.end - last.start <= max_window_s:
+                windows[-1] = Span(last.start, span.end)
+                continue
+        windows.append(span)
+    return windows
+
+
+def samples(audio: np.ndarray, span: Span) -> np.ndarray:
+    """The slice of ``audio`` a span covers."""
+    return audio[int(round(span.start * SAMPLE_RATE)) : int(round(span.end * SAMPLE_RATE))]

@@ -118,21 +118,30 @@ def _pauses_after(segments: Sequence[Segment]) -> list[tuple[float, float]]:
     return out
 
 
-def build_paragraphs(transcript: Transcript, *, pause: float = 1.0, max_words: int = 120) -> list[Paragraph]:
-    """Group segments into paragraphs at pauses and, when long, at sentence ends."""
+def build_paragraphs(
+    transcript: Transcript, *, pause: float = 1.0, max_words: int = 120, breaks: Sequence[float] = (), tolerance: float = 0.5
+) -> list[Paragraph]:
+    """Group segments into paragraphs at pauses and, when long, at sentence ends.
+
+    ``breaks`` (chapter starts) always end a paragraph, so a chapter heading
+    never lands in the middle of one; ``tolerance`` absorbs imprecise starts.
+    """
     segments = [s for s in transcript.segments if s.text.strip()]
     if not segments:
         return []
     pauses = _pauses_after(segments)
+    next_starts = [s.start for s in segments[1:]] + [float("inf")]
     paragraphs: list[Paragraph] = []
     current: list[Segment] = []
     words = 0
-    for seg, (gap, excess) in zip(segments, pauses):
+    for seg, (gap, excess), next_start in zip(segments, pauses, next_starts):
         current.append(seg)
         words += _word_count(seg.text, transcript.language)
         sentence = ends_sentence(seg.text)
+        chapter_break = any(current[0].start + tolerance < b <= next_start + tolerance for b in breaks)
         if (
-            gap >= 2 * pause
+            chapter_break
+            or gap >= 2 * pause
             or (sentence and gap >= pause)
             or (sentence and excess >= pause and words >= _MIN_WORDS_FOR_ESTIMATE)
             or (sentence and words >= max_words)

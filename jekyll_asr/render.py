@@ -115,7 +115,9 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry):
         title=title,
         audio_url=site_url(settings, plan.audio.path.as_posix()),
         language=transcript.language,
-        paragraphs=build_paragraphs(transcript, pause=settings.paragraph_pause),
+        paragraphs=build_paragraphs(
+            transcript, pause=settings.paragraph_pause, breaks=[c.start for c in entry.tags.chapters if c.start > 0]
+        ),
         chapters=entry.tags.chapters,
         captions=captions,
         templates_dir=settings.site / settings.templates_dir,

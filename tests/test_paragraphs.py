@@ -261,3 +261,16 @@ def test_place_chapters_without_chapters_is_one_untitled_group():
     paragraphs = [_p(0), _p(10)]
     assert place_chapters(paragraphs, []) == [(None, paragraphs)]
     assert place_chapters([], []) == []
+
+
+def test_chapter_starts_always_break_paragraphs() -> None:
+    from jekyll_asr.paragraphs import build_paragraphs, place_chapters
+    from jekyll_asr.transcript import Chapter, Segment, Transcript
+
+    segs = tuple(Segment(i * 2.0, i * 2.0 + 1.9, f"Sentence number {i} goes here.") for i in range(10))
+    t = Transcript(segs, "en", 20.0, "m", "e")
+    assert len(build_paragraphs(t)) == 1  # no pauses: one paragraph
+    paragraphs = build_paragraphs(t, breaks=[9.7])  # a chapter starting near segment 5 (10.0 s)
+    assert [p.start for p in paragraphs] == [0.0, 10.0]
+    groups = place_chapters(paragraphs, [Chapter(0.0, "A"), Chapter(9.7, "B")])
+    assert [(c.title if c else None, [p.start for p in ps]) for c, ps in groups if c or ps] == [("A", [0.0]), ("B", [10.0])]

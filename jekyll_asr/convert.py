@@ -72,7 +72,8 @@ def read_model_bin(path: Path) -> Ct2Model:
     try:
         version = take("<I")
         if version not in _SUPPORTED_BINARY_VERSIONS:
-            raise ModelError(f"{path} is not a CTranslate2 model.bin this tool can read (binary version {version})")
+            raise ModelError(f"{path} is not a CTranslate2 model.bin this tool can read "
+                             f"(binary version {version})")
         spec = string()
         revision = take("<I")
         variables: dict[str, np.ndarray] = {}
@@ -249,12 +250,16 @@ def _read_json(path: Path) -> dict:
 
 def _vocabulary(ct2_dir: Path, vocab_size: int) -> list[str]:
     path = ct2_dir / "vocabulary.txt"
-    if path.is_file():
-        vocab = path.read_text(encoding="utf-8").split("\n")
-        if vocab and vocab[-1] == "":
-            vocab.pop()
-    else:  # older conversions: vocabulary.json
-        vocab = json.loads((ct2_dir / "vocabulary.json").read_text(encoding="utf-8"))
+    try:
+        if path.is_file():
+            vocab = path.read_text(encoding="utf-8").split("\n")
+            if vocab and vocab[-1] == "":
+                vocab.pop()
+        else:  # older conversions: vocabulary.json
+            path = ct2_dir / "vocabulary.json"
+            vocab = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{ct2_dir} needs vocabulary.txt (or vocabulary.json) next to model.bin: {exc}") from exc
     if len(vocab) != vocab_size:
         raise ModelError(f"{path} has {len(vocab)} tokens, the model {vocab_size}")
     return vocab

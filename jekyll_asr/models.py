@@ -69,8 +69,8 @@ _CT2_REPOS.update({
     f"distil-whisper/distil-{size}": f"Systran/faster-distil-whisper-{size}"
     for size in ("large-v2", "large-v3", "medium.en", "small.en")
 })
-_CT2_FILES = ["config.json", "preprocessor_config.json", "model.bin", "tokenizer.json", "vocabulary.*"]
-_HF_FILES = ["*.json", "*.txt", "*.safetensors", "model.bin", "vocabulary.*"]  # model.bin: a CT2 repo
+# Enough for a transformers repo (safetensors) and for a CTranslate2 repo (model.bin), nothing else.
+_MODEL_FILES = ["*.json", "*.txt", "*.safetensors", "model.bin", "vocabulary.*"]
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".onnx")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _WHISPER_SIZES = {s.split("/")[-1].removeprefix("whisper-") for s in _CT2_REPOS if s.startswith("openai/")}
@@ -116,7 +116,7 @@ def transformers_checkpoint(name: str, *, revision: str = "main") -> str:
     if kind == "bundled":
         out = models_home() / "transformers" / f"{name}-{BUNDLED[name].tag()}"
         return str(_once(out, lambda dst: _convert_ct2(Path(ctranslate2_model(name)), dst)))
-    path = value if kind == "local" else _download(name, str(value), revision, _HF_FILES)
+    path = value if kind == "local" else _download(name, str(value), revision)
     if _is_transformers_dir(path):
         return str(path)
     if (path / "model.bin").is_file():  # a CTranslate2 directory: convert it once
@@ -139,7 +139,7 @@ def ctranslate2_model(name: str, *, revision: str = "main") -> str:
                 f"revision '{revision}' pins {value}, but faster-whisper needs the CTranslate2 "
                 f"conversion {repo}; set `model: {repo}` with a revision of that repository"
             )
-        path = _download(name, repo, revision, _CT2_FILES)
+        path = _download(name, repo, revision)
     if (path / "model.bin").is_file():
         return str(path)
     if _is_transformers_dir(path):  # a transformers checkpoint: convert it once
@@ -159,7 +159,7 @@ def _classify(name: str) -> tuple[str, Path | str]:
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ModelError(f"model '{name}' is a file; give the directory that holds config.json and the weights")
+            raise ModelError(f"model '{name}' is a file; give the directory that holds its config.json and weights")
         return "local", path.resolve()
     if _HUB_ID.match(name) and not name.startswith((".", "~")):
         return "hub", name
@@ -221,7 +221,8 @@ def _join_parts(model: BundledModel, data_dirs: list[Path], out: Path) -> None:
             joined.flush()
             os.fsync(joined.fileno())
         if (tmp / "model.bin").stat().st_size != sum(p.stat().st_size for p in parts):
-            raise ModelError(f"joining {model.name} gave a model.bin of the wrong size: reinstall {' '.join(model.packages)}")
+            raise ModelError(f"joining {model.name} gave a model.bin of the wrong size: "
+                             f"reinstall {' '.join(model.packages)}")
         for data in data_dirs:
             for extra in data.iterdir():
                 if not extra.name.startswith("model.bin") and extra.is_file():
@@ -240,10 +241,11 @@ def _convert_transformers(checkpoint: Path, out: Path) -> None:
 
     files = [f for f in ("tokenizer.json", "preprocessor_config.json") if (checkpoint / f).is_file()]
     with _atomic_dir(out) as tmp:
-        TransformersConverter(str(checkpoint), copy_files=files).convert(str(tmp), quantization="float16", force=True)
+        converter = TransformersConverter(str(checkpoint), copy_files=files)
+        converter.convert(str(tmp), quantization="float16", force=True)
 
 
-def _download(name: str, repo: str, revision: str, patterns: list[str]) -> Path:
+def _download(name: str, repo: str, revision: str) -> Path:
     """snapshot_download, offline when HF_HUB_OFFLINE is set; failures become one ModelError."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, HFValidationError,
@@ -254,19 +256,23 @@ def _download(name: str, repo: str, revision: str, patterns: list[str]) -> Path:
                   for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
     where = f"{repo}@{revision}" + (f" (for {name})" if repo != name else "")
     try:
-        path = Path(snapshot_download(repo, revision=revision, allow_patterns=patterns, local_files_only=offline))
-        if patterns is _HF_FILES and not any(path.glob("*.safetensors")):  # older repos: PyTorch weights only
-            path = Path(snapshot_download(repo, revision=revision, allow_patterns=[*patterns, "pytorch_model*.bin"],
-                                          local_files_only=offline))
+        path = Path(snapshot_download(repo, revision=revision, local_files_only=offline,
+                                      allow_patterns=_MODEL_FILES))
+        if not any(path.glob("*.safetensors")) and not (path / "model.bin").exists():  # PyTorch weights only
+            path = Path(snapshot_download(repo, revision=revision, local_files_only=offline,
+                                          allow_patterns=[*_MODEL_FILES, "pytorch_model*.bin"]))
     except GatedRepoError:
-        raise ModelError(f"model {where} is gated on the Hugging Face Hub: accept its terms and run `hf auth login`") from None
+        raise ModelError(f"model {where} is gated on the Hugging Face Hub: "
+                         "accept its terms, then run `hf auth login`") from None
     except RepositoryNotFoundError:
-        raise ModelError(f"model {where} was not found on the Hugging Face Hub (private? run `hf auth login`)") from None
+        raise ModelError(f"model {where} was not found on the Hugging Face Hub "
+                         "(a private model? run `hf auth login`)") from None
     except RevisionNotFoundError:
         raise ModelError(f"model {where}: revision '{revision}' does not exist") from None
     except (LocalEntryNotFoundError, OfflineModeIsEnabled):
         why = "HF_HUB_OFFLINE is set" if offline else "the Hugging Face Hub cannot be reached"
-        raise ModelError(f"model {where} is not in the local Hugging Face cache and {why}; {_WHAT_TO_DO}") from None
+        raise ModelError(f"model {where} is not in the local Hugging Face cache and {why}; "
+                         f"{_WHAT_TO_DO}") from None
     except HFValidationError as exc:
         raise ModelError(f"'{repo}' is not a valid Hugging Face Hub id ({exc})") from None
     except (HfHubHTTPError, OSError) as exc:

@@ -24,6 +24,7 @@ from ..transcript import Segment
 from ..vad import SAMPLE_RATE, Span, speech_spans, speech_windows
 from . import DecodeOptions, require
 from .guards import drop_loops
+from .windows import decode_windows
 
 DEFAULT_BATCH = {"cpu": 8, "cuda": 16}
 
@@ -84,12 +85,6 @@ class FasterWhisperEngine:
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         duration = audio.shape[0] / SAMPLE_RATE
-        if options.vad:
-            windows = speech_windows(speech_spans(audio))
-            if not windows:
-                return [], self._fallback_language(options)
-        else:
-            windows = [Span(0.0, duration)]
         kwargs = dict(
             _DETERMINISTIC,
             language=options.language,
@@ -99,27 +94,36 @@ class FasterWhisperEngine:
             initial_prompt=options.initial_prompt,
             hotwords=", ".join(options.hotwords) or None,
         )
-        batch = self._batch_size(windows, options)
+        language = [options.language or self._fallback_language()]
+
+        def decode(windows: list[Span]) -> list[list[Segment]]:
+            found, info = self._run(audio, windows if options.vad else None, options, kwargs)
+            language[0] = info.language
+            return _by_window(windows, [
+                Segment(round(max(0.0, s.start), 3), round(min(duration, s.end), 3), s.text.strip()) for s in found
+            ])
+
         try:
-            if batch > 1:
-                clips = [{"start": w.start, "end": w.end} for w in windows]
-                found, info = self._pipeline().transcribe(audio, clip_timestamps=clips, batch_size=batch, **kwargs)
+            if options.vad:
+                spans = speech_spans(audio)
+                segments = decode_windows(speech_windows(spans), spans, decode)
             else:
-                clips = "0" if not options.vad else [t for w in windows for t in (w.start, w.end)]
-                found, info = self._model.transcribe(audio, clip_timestamps=clips, **kwargs)
-            segments = [
-                Segment(round(max(0.0, s.start), 3), round(min(duration, s.end), 3), s.text.strip())
-                for s in found
-            ]
+                segments = decode([Span(0.0, duration)])[0]
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"faster-whisper failed while transcribing: {exc}") from exc
-        return drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats), info.language
+        kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
+        return kept, language[0]
 
-    def _batch_size(self, windows: list[Span], options: DecodeOptions) -> int:
-        """1 = sequential. Windows are at most 30 s, so each is one batch item."""
-        if not options.vad or len(windows) < 2:
-            return 1
-        return options.batch_size or DEFAULT_BATCH[self._device]
+    def _run(self, audio: np.ndarray, windows: list[Span] | None, options: DecodeOptions, kwargs: dict[str, Any]) -> Any:
+        """Sequential for one window (or no VAD), batched for several (measured faster)."""
+        if windows is None:
+            return self._model.transcribe(audio, clip_timestamps="0", **kwargs)
+        batch = options.batch_size or DEFAULT_BATCH[self._device]
+        if len(windows) < 2 or batch < 2:
+            clips = [t for w in windows for t in (w.start, w.end)]
+            return self._model.transcribe(audio, clip_timestamps=clips, **kwargs)
+        clips = [{"start": w.start, "end": w.end} for w in windows]
+        return self._pipeline().transcribe(audio, clip_timestamps=clips, batch_size=batch, **kwargs)
 
     def _pipeline(self) -> Any:
         if self._batched is None:
@@ -128,8 +132,15 @@ class FasterWhisperEngine:
             self._batched = BatchedInferencePipeline(self._model)
         return self._batched
 
-    def _fallback_language(self, options: DecodeOptions) -> str:
+    def _fallback_language(self) -> str:
         """The language to report for a transcript with no speech in it."""
-        if options.language:
-            return options.language
-        return "en" if not self._model.model.is_multilingual else "und"
+        return "und" if self._model.model.is_multilingual else "en"
+
+
+def _by_window(windows: list[Span], segments: list[Segment]) -> list[list[Segment]]:
+    """Segments grouped by the window their start lies in (windows do not overlap)."""
+    groups: list[list[Segment]] = [[] for _ in windows]
+    for segment in segments:
+        index = next((i for i, w in enumerate(windows) if segment.start < w.end), len(windows) - 1)
+        groups[index].append(segment)
+    return groups

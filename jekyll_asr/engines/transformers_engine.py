@@ -29,6 +29,7 @@ from ..transcript import Segment
 from ..vad import SAMPLE_RATE, Span, samples, speech_spans, speech_windows
 from . import DecodeOptions, require
 from .guards import drop_loops
+from .windows import decode_windows
 
 DEFAULT_CUDA_BATCH = 8
 
@@ -90,29 +91,30 @@ class TransformersEngine:
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         duration = audio.shape[0] / SAMPLE_RATE
-        if options.vad:
-            windows = speech_windows(speech_spans(audio))
-            if not windows:
-                return [], options.language or ("und" if self._multilingual else "en")
-        else:
-            windows = [Span(0.0, duration)]
+        spans = speech_spans(audio) if options.vad else [Span(0.0, duration)]
+        windows = speech_windows(spans) if options.vad else spans
+        if not windows:
+            return [], options.language or ("und" if self._multilingual else "en")
         language = self._language(audio, windows[0], options)
         kwargs = dict(_DETERMINISTIC, num_beams=options.beam_size)
         if self._multilingual:
             kwargs.update(language=language, task=options.task)
         if options.prompt:
             kwargs["prompt_ids"] = self._prompt_ids(options.prompt)
-        # A fresh dict per window: the pipeline pops "raw" out of it.
-        inputs = [{"raw": samples(audio, w), "sampling_rate": SAMPLE_RATE} for w in windows]
         batch = (options.batch_size or DEFAULT_CUDA_BATCH) if self._device.startswith("cuda") else 1
+
+        def decode(pending: list[Span]) -> list[list[Segment]]:
+            # A fresh dict per window: the pipeline pops "raw" out of it.
+            inputs = [{"raw": samples(audio, w), "sampling_rate": SAMPLE_RATE} for w in pending]
+            outputs = self._pipe(inputs, return_timestamps=True, batch_size=batch, generate_kwargs=dict(kwargs))
+            return [_window_segments(w, out.get("chunks") or []) for w, out in zip(pending, outputs)]
+
         try:
-            outputs = self._pipe(inputs, return_timestamps=True, batch_size=batch, generate_kwargs=kwargs)
+            segments = decode_windows(windows, spans, decode) if options.vad else decode(windows)[0]
         except (RuntimeError, ValueError, TypeError) as exc:
             raise EngineError(f"transformers failed while transcribing: {exc}") from exc
-        segments: list[Segment] = []
-        for window, output in zip(windows, outputs):
-            segments.extend(_window_segments(window, output.get("chunks") or []))
-        return drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats), language
+        kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
+        return kept, language
 
     def _language(self, audio: np.ndarray, first: Span, options: DecodeOptions) -> str:
         """The given language, "en" for English-only models, else detected on the first window."""

@@ -1,0 +1,50 @@
+"""Decode speech windows, then go back for any speech a window's decode skipped.
+
+A window of at most 30 s is decoded in one pass (batched, or short-form in
+transformers), and Whisper sometimes ends such a pass early: it writes a final
+timestamp and stops, and the speech after it is lost. Sequential long-form
+decoding avoids that by seeking to the last timestamp and decoding again; this
+does the same for windows: where VAD still hears at least ``min_tail_s`` of
+speech after a window's last segment, the rest of the window is decoded again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..transcript import Segment
+from ..vad import Span
+
+MIN_TAIL_S = 1.0  # less unheard speech than this is a trailing breath, not lost words
+MAX_ROUNDS = 4  # each round starts later in the window, so this only bounds the cost
+
+
+def decode_windows(
+    windows: list[Span],
+    spans: list[Span],
+    decode: Callable[[list[Span]], list[list[Segment]]],
+    *,
+    min_tail_s: float = MIN_TAIL_S,
+    max_rounds: int = MAX_ROUNDS,
+) -> list[Segment]:
+    """All segments of ``windows`` in time order; ``decode`` maps windows to their segments."""
+    found: list[Segment] = []
+    pending = windows
+    for _ in range(max_rounds):
+        if not pending:
+            break
+        retry: list[Span] = []
+        for window, segments in zip(pending, decode(pending)):
+            found.extend(segments)
+            if not segments:
+                continue  # the model heard no speech here: asking again gives the same answer
+            last_end = max(s.end for s in segments)
+            if last_end > window.start and unheard_speech(spans, last_end, window.end) >= min_tail_s:
+                retry.append(Span(last_end, window.end))
+        pending = retry
+    return sorted(found, key=lambda s: (s.start, s.end))
+
+
+def unheard_speech(spans: list[Span], start: float, end: float) -> float:
+    """Seconds of VAD speech between ``start`` and ``end``."""
+    return sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in spans)

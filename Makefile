@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[fast,bundled,test]"
+	$(BIN)/python -m pip install -q -e ".[bundled,test]"
 	touch $(STAMP)
 
 demo: $(STAMP)

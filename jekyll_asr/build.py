@@ -71,13 +71,25 @@ class Progress:
     total: Callable[[float], None] = lambda seconds: None
 
 
+# Names that promise audio: such a file that is not audio by content is reported, not skipped in silence.
+_AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
+
+
 def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
     """Every audio file the include globs select or a document references."""
     files: dict[str, AudioFile] = {}
+    refused: dict[str, str] = {}  # site-relative path -> why it is not used
     for rel in candidate_files(settings):
+        escape = _escapes_site(settings.site, rel)
+        if escape is not None:  # a symlink to a file elsewhere: never read it into the site's outputs
+            if _AUDIO_NAME.search(rel):
+                refused[rel] = escape
+            continue
         found = classify(settings, rel, index)
         if found is not None:
             files[rel] = found
+        elif _AUDIO_NAME.search(rel):
+            refused[rel] = _not_audio(settings.site / rel)
 
     def is_audio(rel: Path) -> bool:
         key = rel.as_posix()
@@ -87,12 +99,45 @@ def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
         if found is not None:
             files[key] = found
             return True
+        if _AUDIO_NAME.search(key) and key not in refused:
+            refused[key] = _not_audio(settings.site / key)
         return False
 
     documents, problems = scan_documents(settings, is_audio)
     index.forget_missing(set(files) | {r for r in index.entries if r not in files and (settings.site / r).exists()})
     ordered = [files[k] for k in sorted(files)]
-    return SiteAudio(ordered, documents, [(str(p.path), p.message) for p in problems])
+    found_problems = [(str(p.path), _reason(p.message, p.path)) for p in problems]
+    return SiteAudio(ordered, documents, found_problems + sorted(refused.items()))
+
+
+def _escapes_site(site: Path, rel: str) -> str | None:
+    """Why ``rel`` (under the include globs) is refused: it resolves outside the site; else None."""
+    resolved = (site / rel).resolve()
+    root = site.resolve()
+    if resolved == root or root in resolved.parents:
+        return None
+    return f"symlink to {resolved}, outside the site; refused"
+
+
+def _not_audio(path: Path) -> str:
+    """Why a file named like audio is not transcribed: its content is not audio."""
+    from .audio import _describe
+
+    try:
+        if path.stat().st_size == 0:
+            return "empty file (0 bytes); not transcribed"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    return f"not audio ({_describe(path)}); not transcribed"
+
+
+def _reason(message: str, *names: object) -> str:
+    """``message`` without a leading ``"<path>: "``: the report line names the file already."""
+    for name in names:
+        prefix = f"{name}: "
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
@@ -259,7 +304,7 @@ def _lookup_and_transcribe(
                 progress.advance(seconds)
             except JekyllAsrError as exc:
                 log.debug("transcribing %s failed", rel, exc_info=True)
-                report.fail(rel, str(exc))
+                report.fail(rel, _reason(str(exc), settings.site / plan.audio.path, rel))
                 continue
             except Exception as exc:  # one bad file must not stop the build; the rest still get done
                 log.debug("transcribing %s failed", rel, exc_info=True)

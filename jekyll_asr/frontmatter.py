@@ -248,6 +248,12 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False)
 
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        # Psych merges on a '<<' key even when it is quoted; an explicit !!str tag stops it.
+        if kind is yaml.ScalarNode and value == "<<":
+            return "tag:yaml.org,2002:merge"
+        return super().resolve(kind, value, implicit)
+
 
 # Plain scalars Jekyll's Psych reads as something other than the string PyYAML meant:
 # ':x' is a Symbol (safe_load refuses it: the post fails to build), '1,000' and '+1,5' are
@@ -290,7 +296,9 @@ def _check_edit(old_text: str, fm: FrontMatter, new_text: str, key: str, value: 
     try:
         new_fm, _ = split(new_text)
     except FrontMatterError as exc:
-        raise FrontMatterError(f"setting {key!r} would break the front matter ({exc}); the file was left unchanged") from exc
+        raise FrontMatterError(
+            f"setting {key!r} would break the front matter ({exc}); the file was left unchanged"
+        ) from exc
     if new_fm is None or new_fm.start != fm.start or new_fm.end != fm.end + delta:
         raise FrontMatterError(f"setting {key!r} would move the end of the front matter; the file was left unchanged")
     expected = dict(fm.data)

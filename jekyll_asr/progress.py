@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import os
 import sys
 import time
 from typing import IO, Any, Iterator
@@ -33,10 +35,16 @@ def progress_for(args: argparse.Namespace, stream: IO[str] | None = None) -> Ite
 
 
 def _is_terminal(stream: IO[str]) -> bool:
+    """A terminal with room for a bar (a pty of width 0, as some wrappers make, gets lines)."""
     try:
-        return bool(stream.isatty())
+        if not stream.isatty():
+            return False
     except (AttributeError, ValueError):
         return False
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return True  # a terminal-like stream without a file descriptor
 
 
 def format_seconds(seconds: float) -> str:

@@ -19,6 +19,8 @@ from .scan import AudioFile
 from .site import Document
 
 # config format name -> writer module name (jekyll_asr.writers.WRITERS)
+# sniffed container -> the MIME type a feed enclosure announces
+MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac", "mp4": "audio/mp4", "webm": "audio/webm", "aiff": "audio/aiff"}
 FORMAT_WRITERS = {"md": "markdown", "vtt": "vtt", "srt": "srt", "json": "podcast_json", "txt": "text", "chapters": "chapters_json"}
 
 
@@ -148,6 +150,8 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> di
         include = paths["md"]
         value["include"] = include[len("_includes/") :] if include.startswith("_includes/") else include
     value["audio"] = site_url(settings, plan.audio.path.as_posix())
+    value["bytes"] = plan.audio.size  # for a feed's <enclosure length>
+    value["type"] = MEDIA_TYPES.get(plan.audio.kind, "application/octet-stream")
     value["language"] = transcript.language
     value["duration"] = round(transcript.duration, 1)
     value["words"] = transcript.word_count

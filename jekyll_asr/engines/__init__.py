@@ -23,7 +23,7 @@ from .guards import MAX_COMPRESSION_RATIO, MAX_REPEATS
 
 # Bump when a change here or in an engine module changes the words for the same
 # options (decode kwargs, VAD windows, guards): every cached transcript is redone.
-DECODE_VERSION = 1
+DECODE_VERSION = 2
 
 TASKS = ("transcribe", "translate")
 DEVICES = ("auto", "cpu", "cuda")

@@ -36,8 +36,44 @@ _DETERMINISTIC: dict[str, Any] = {
     "no_speech_threshold": 0.6,
     "condition_on_previous_text": False,
     "without_timestamps": False,
+    # Word times cost nothing measurable here and find the pauses that segment
+    # times miss (with an initial prompt tiny.en emits one segment per window).
+    "word_timestamps": True,
     "vad_filter": False,  # vad.py already chose the windows
 }
+
+
+def split_at_pauses(
+    segment: Any, duration: float, silences: list[tuple[float, float]] = (), *, pause: float = 0.5, long_pause: float = 1.0
+) -> list[Segment]:
+    """One faster-whisper segment as several, split where the speaker pauses.
+
+    A split needs a sentence end and ``pause`` seconds between words, or
+    ``long_pause`` seconds anywhere, or a VAD silence (``silences``) between two
+    words: word times alone can stretch the last word of a sentence over the
+    pause that follows it.
+    """
+    words = [w for w in (getattr(segment, "words", None) or []) if w.word.strip()]
+    if not words:
+        return [Segment(round(max(0.0, segment.start), 3), round(min(duration, segment.end), 3), segment.text.strip())]
+    groups: list[list[Any]] = [[]]
+    ends: list[float] = []
+    for word, following in zip(words, words[1:] + [None]):
+        groups[-1].append(word)
+        if following is None:
+            break
+        gap = following.start - word.end
+        silence = next((g for g in silences if g[1] - g[0] >= pause and word.start < g[0] and following.start >= g[1] - 0.3), None)
+        if silence is not None or gap >= long_pause or (gap >= pause and word.word.rstrip().endswith((".", "?", "!"))):
+            ends.append(min(word.end, silence[0]) if silence else word.end)
+            groups.append([])
+    pieces = []
+    for i, group in enumerate(groups):
+        start = segment.start if i == 0 else group[0].start
+        end = segment.end if i == len(groups) - 1 else ends[i]
+        text = "".join(w.word for w in group).strip()
+        pieces.append(Segment(round(max(0.0, float(start)), 3), round(min(duration, float(end)), 3), text))
+    return pieces
 
 
 class FasterWhisperEngine:
@@ -94,18 +130,21 @@ class FasterWhisperEngine:
             initial_prompt=options.initial_prompt,
             hotwords=", ".join(options.hotwords) or None,
         )
-        language = [options.language or self._fallback_language()]
+        language = [self._fallback_language(options)]
+        if duration == 0.0:
+            return [], language[0]
 
         def decode(windows: list[Span]) -> list[list[Segment]]:
             found, info = self._run(audio, windows if options.vad else None, options, kwargs)
-            language[0] = info.language
-            return _by_window(windows, [
-                Segment(round(max(0.0, s.start), 3), round(min(duration, s.end), 3), s.text.strip()) for s in found
-            ])
+            language[0] = kwargs["language"] = info.language  # detected once, then pinned for retries
+            pieces = [piece for s in found for piece in split_at_pauses(s, duration, silences)]
+            return _by_window(windows, pieces)
 
+        silences: list[tuple[float, float]] = []
         try:
             if options.vad:
                 spans = speech_spans(audio)
+                silences[:] = [(a.end, b.start) for a, b in zip(spans, spans[1:])]
                 segments = decode_windows(speech_windows(spans), spans, decode)
             else:
                 segments = decode([Span(0.0, duration)])[0]
@@ -132,9 +171,9 @@ class FasterWhisperEngine:
             self._batched = BatchedInferencePipeline(self._model)
         return self._batched
 
-    def _fallback_language(self) -> str:
+    def _fallback_language(self, options: DecodeOptions) -> str:
         """The language to report for a transcript with no speech in it."""
-        return "und" if self._model.model.is_multilingual else "en"
+        return (options.language or "und") if self._model.model.is_multilingual else "en"
 
 
 def _by_window(windows: list[Span], segments: list[Segment]) -> list[list[Segment]]:

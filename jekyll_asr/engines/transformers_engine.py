@@ -93,8 +93,8 @@ class TransformersEngine:
         duration = audio.shape[0] / SAMPLE_RATE
         spans = speech_spans(audio) if options.vad else [Span(0.0, duration)]
         windows = speech_windows(spans) if options.vad else spans
-        if not windows:
-            return [], options.language or ("und" if self._multilingual else "en")
+        if not windows or duration == 0.0:
+            return [], (options.language or "und") if self._multilingual else "en"
         language = self._language(audio, windows[0], options)
         kwargs = dict(_DETERMINISTIC, num_beams=options.beam_size)
         if self._multilingual:
@@ -117,11 +117,11 @@ class TransformersEngine:
         return kept, language
 
     def _language(self, audio: np.ndarray, first: Span, options: DecodeOptions) -> str:
-        """The given language, "en" for English-only models, else detected on the first window."""
-        if options.language:
-            return options.language
+        """"en" for English-only models, else the given language, else detected on the first window."""
         if not self._multilingual:
             return "en"
+        if options.language:
+            return options.language
         import torch
 
         features = self._pipe.feature_extractor(

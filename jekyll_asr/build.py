@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import frontmatter
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict
 from .fsutil import atomic_write
 from .lock import SiteLock
 from .outputs import OutputManifest
-from .render import RenderPlan, managed_value, render_outputs
+from .render import RenderPlan, document_update, managed_value, render_outputs
 from .report import Report
 from .scan import AudioFile, candidate_files, classify
 from .site import Document, scan_documents
@@ -142,7 +141,6 @@ def _reason(message: str, *names: object) -> str:
 
 def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
     """Everything that changes the words: the cache key is its hash. Cheap: no torch."""
-    from .engines import DecodeOptions
     from .models import model_identity
 
     options = decode_options(settings, prompt)
@@ -209,6 +207,9 @@ def build(
         _write_outputs(settings, site_audio, plans, entries, manifest, report, force=force)
         manifest.save()
         index.save()
+        from .state import remember_failures
+
+        remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio)
     return report
 
 
@@ -268,6 +269,8 @@ def _lookup_and_transcribe(
 
     lazy = _LazyEngine(settings, engine, device)
     from . import audio as audio_mod
+
+    progress.total(sum(audio_mod.duration(settings.site / group[0].audio.path) or 0.0 for _, group in todo))
 
     def decode(plan: RenderPlan):
         path = settings.site / plan.audio.path
@@ -362,18 +365,9 @@ def _write_outputs(
             continue
         path = settings.site / document.path
         try:
-            text = path.read_bytes().decode("utf-8")
-            fm, _ = frontmatter.split(text)
-            value = dict(values[0])
-            if fm is not None:
-                for key in ("title", "artist"):
-                    if key in fm.data:
-                        value.pop(key, None)
-            if len(values) > 1:
-                value["parts"] = values[1:]
-            new_text = frontmatter.set_key(text, settings.front_matter_key, value)
-        except (FrontMatterError, OSError, UnicodeDecodeError) as exc:
-            report.fail(document.path.as_posix(), str(exc) if isinstance(exc, FrontMatterError) else f"cannot read: {exc}")
+            text, new_text = document_update(settings, document.path, values)
+        except FrontMatterError as exc:
+            report.fail(document.path.as_posix(), str(exc))
             continue
         if new_text != text:
             try:

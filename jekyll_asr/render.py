@@ -14,7 +14,8 @@ from typing import Any
 
 from .cache import CacheEntry
 from .config import Settings
-from .errors import PathError
+from . import frontmatter
+from .errors import FrontMatterError, PathError
 from .scan import AudioFile
 from .site import Document
 
@@ -166,3 +167,21 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> di
     if entry.tags.artist:
         value["artist"] = entry.tags.artist
     return value
+
+
+def document_update(settings: Settings, document: Path, values: list[dict[str, Any]]) -> tuple[str, str]:
+    """The post's text now, and after a build sets its managed key (the same rule as build)."""
+    path = settings.site / document
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrontMatterError(f"{document}: cannot read: {exc}") from exc
+    fm, _ = frontmatter.split(text)
+    value = dict(values[0])
+    if fm is not None:
+        for key in ("title", "artist"):
+            if key in fm.data:
+                value.pop(key, None)
+    if len(values) > 1:
+        value["parts"] = values[1:]
+    return text, frontmatter.set_key(text, settings.front_matter_key, value)

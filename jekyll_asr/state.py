@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import frontmatter
 from .build import SiteAudio, scan_site, word_settings
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
-from .errors import FrontMatterError, JekyllAsrError
+from .errors import JekyllAsrError
 from .fsutil import atomic_write, sha256_bytes
 from .outputs import OutputManifest
-from .render import RenderPlan, managed_value, output_paths, plan_outputs, render_outputs
+from .render import RenderPlan, document_update, managed_value, output_paths, plan_outputs, render_outputs
 from .statindex import StatIndex
 
 STATES = ("new", "changed", "failed", "stale", "cached")
@@ -219,24 +218,6 @@ def output_verdict(path: Path, content: str, written_sha: str | None, *, force: 
     if force or sha256_bytes(on_disk) == written_sha:
         return "out of date"
     return "edited"
-
-
-def document_update(settings: Settings, document: Path, values: list[dict[str, Any]]) -> tuple[str, str]:
-    """The post's text now, and after a build sets its managed key (the same rule as build)."""
-    path = settings.site / document
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FrontMatterError(f"{document}: cannot read: {exc}") from exc
-    fm, _ = frontmatter.split(text)
-    value = dict(values[0])
-    if fm is not None:
-        for key in ("title", "artist"):
-            if key in fm.data:
-                value.pop(key, None)
-    if len(values) > 1:
-        value["parts"] = values[1:]
-    return text, frontmatter.set_key(text, settings.front_matter_key, value)
 
 
 def _audio_state(

@@ -3,6 +3,7 @@
 The files are written just before they are read, so both sides read from the
 page cache ("warm"): this measures what hashing costs on top of reading, which
 is the part jekyll-asr controls. A cold disk is slower for both alike.
+``sha256sum`` on the same files is reported too: the same work done by coreutils.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def measure(folder: Path, *, total_mb: int = 200, repeats: int = 3) -> dict[str,
 
     paths = write_files(folder, total_mb)
     size_mb = sum(p.stat().st_size for p in paths) / 1e6
-    ours, cat = [], []
+    ours, cat, coreutils = [], [], []
     for _ in range(repeats):  # alternate, so a busy moment hits both sides alike
         started = time.perf_counter()
         for path in paths:
@@ -46,6 +47,9 @@ def measure(folder: Path, *, total_mb: int = 200, repeats: int = 3) -> dict[str,
         started = time.perf_counter()
         subprocess.run(["cat", *map(str, paths)], stdout=subprocess.DEVNULL, check=True)
         cat.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run(["sha256sum", *map(str, paths)], stdout=subprocess.DEVNULL, check=True)
+        coreutils.append(time.perf_counter() - started)
     ours_s, cat_s = statistics.median(ours), statistics.median(cat)
     return {
         "files": len(paths),
@@ -54,6 +58,7 @@ def measure(folder: Path, *, total_mb: int = 200, repeats: int = 3) -> dict[str,
         "cat_s": cat_s,
         "hash_mb_s": size_mb / ours_s,
         "cat_mb_s": size_mb / cat_s,
+        "sha256sum_mb_s": size_mb / statistics.median(coreutils),
         "repeats": repeats,
     }
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .errors import OutputConflict
+from .errors import JekyllAsrError, OutputConflict
 from .fsutil import atomic_write
 
 
@@ -45,6 +45,8 @@ class OutputManifest:
             current = target.read_bytes()
         except FileNotFoundError:
             current = None
+        except OSError as exc:  # a file or a folder in the way: this output fails, the build goes on
+            raise JekyllAsrError(f"cannot write {rel}: {exc.strerror or exc}") from exc
         if current is not None:
             current_sha = _sha(current)
             if current_sha == new_sha:

@@ -1,0 +1,123 @@
+"""Peak memory of transcribing a 1-hour file, and how much of it is the waveform.
+
+A 1-hour mp3 is made by looping episode-12.mp3 (PyAV encodes it; cached under
+bench/results/cache/). Two fresh processes read it: one only decodes it to
+float32 16 kHz (the waveform alone is 3600 s x 16000 x 4 B = 230 MB), one
+transcribes it with the default engine; each reports its peak RSS.
+
+As a script it is the worker: ``python bench/memory.py decode|transcribe FILE --out JSON``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import FIXTURES, RESULTS, cpu_seconds, peak_rss_mib, run_worker, write_json  # noqa: E402
+
+SOURCE = FIXTURES / "episode-12.mp3"
+SAMPLE_RATE = 16000
+MODEL = "tiny.en"
+
+
+def make_long_mp3(seconds: float = 3600.0) -> Path:
+    """An mp3 of ``seconds`` made by looping SOURCE; built once and kept."""
+    out = RESULTS / "cache" / f"episode-12-looped-{int(seconds)}s.mp3"
+    if out.is_file():
+        return out
+    import av
+    import numpy as np
+
+    from jekyll_asr.audio import decode
+
+    clip = (np.clip(decode(SOURCE), -1.0, 1.0) * 32767).astype(np.int16)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.mp3")
+    with av.open(str(tmp), "w") as container:
+        stream = container.add_stream("libmp3lame", rate=SAMPLE_RATE, layout="mono")
+        stream.bit_rate = 48000
+        remaining = int(seconds * SAMPLE_RATE)
+        pts = 0
+        while remaining > 0:
+            for start in range(0, min(len(clip), remaining), SAMPLE_RATE):
+                chunk = clip[start : min(start + SAMPLE_RATE, len(clip), start + remaining)]
+                frame = av.AudioFrame.from_ndarray(chunk[None, :], format="s16", layout="mono")
+                frame.sample_rate, frame.pts = SAMPLE_RATE, pts
+                pts += len(chunk)
+                container.mux(stream.encode(frame))
+            remaining -= min(len(clip), remaining)
+        container.mux(stream.encode(None))
+    tmp.replace(out)
+    return out
+
+
+# --- workers ---------------------------------------------------------------------
+
+
+def decode_only(path: Path) -> dict[str, Any]:
+    from jekyll_asr.audio import decode
+
+    before = peak_rss_mib()
+    started = time.perf_counter()
+    samples = decode(path)
+    return {
+        "audio_s": len(samples) / SAMPLE_RATE,
+        "waveform_mib": samples.nbytes / 2**20,
+        "rss_before_mib": before,
+        "peak_rss_mib": peak_rss_mib(),
+        "wall_s": time.perf_counter() - started,
+    }
+
+
+def transcribe(path: Path) -> dict[str, Any]:
+    """``jekyll-asr transcribe FILE --model tiny.en`` as a library call, defaults otherwise."""
+    import tempfile
+
+    from jekyll_asr.config import load_settings
+    from jekyll_asr.transcribe import transcribe_file
+
+    with tempfile.TemporaryDirectory() as empty:
+        settings = load_settings(empty, {"model": MODEL})
+    cpu, started = cpu_seconds(), time.perf_counter()
+    transcript = transcribe_file(path, settings)
+    wall = time.perf_counter() - started
+    return {
+        "audio_s": transcript.duration,
+        "engine": transcript.engine,
+        "segments": len(transcript.segments),
+        "words": sum(len(s.text.split()) for s in transcript.segments),
+        "wall_s": wall,
+        "cpu_s": cpu_seconds() - cpu,
+        "rtf": transcript.duration / wall,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def measure(*, seconds: float = 3600.0, timeout: float = 1800) -> dict[str, Any]:
+    started = time.perf_counter()
+    path = make_long_mp3(seconds)
+    made_s = time.perf_counter() - started
+    result: dict[str, Any] = {"file": path.name, "size_mb": path.stat().st_size / 1e6, "made_s": made_s}
+    for what in ("decode", "transcribe"):
+        print(f"  memory: {what} {path.name} ...", file=sys.stderr, flush=True)
+        done = run_worker([str(Path(__file__).resolve()), what, str(path)], timeout=timeout)
+        result[what] = done.data if done.ok else {"error": done.error}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("what", choices=("decode", "transcribe"))
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    write_json(args.out, decode_only(args.file) if args.what == "decode" else transcribe(args.file))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The one markdown table of a run: every row measured in the same run, same files.
+
+Ratio is always "how many times as fast as the baseline" (>= 1.0: jekyll-asr is
+at least as fast), so for times it is baseline / ours and for speeds ours / baseline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HEAD = (
+    "| # | Measure | Input | jekyll-asr | Baseline | Ratio (>= 1: at least as fast) | WER jekyll-asr / baseline | Notes |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
+)
+OURS = {"jekyll-asr:auto": "`jekyll-asr transcribe` (auto = faster-whisper)", "jekyll-asr:transformers": "`jekyll-asr transcribe --engine transformers`"}
+BASELINES = {"plain:faster-whisper": "plain faster-whisper", "plain:pipeline": "plain transformers pipeline"}
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _group_input(name: str, group: dict[str, Any]) -> str:
+    files = len(group["files"])
+    label = "short clips" if name == "short" else "episode-40.mp3"
+    return f"{label} ({files} file{'s' if files != 1 else ''}, {group['audio_s']:.0f} s)"
+
+
+def speed_rows(speed: dict[str, Any]) -> list[str]:
+    rows = []
+    systems = speed["systems"]
+    for name in speed["groups"]:
+        for ours_key, ours_label in OURS.items():
+            ours = systems.get(ours_key, {})
+            for base_key, base_label in BASELINES.items():
+                base = systems.get(base_key, {})
+                measure = f"Real-time factor (audio s / wall s): {ours_label} vs {base_label}"
+                if "error" in ours or "error" in base:
+                    which = ours if "error" in ours else base
+                    rows.append(_row("1", measure, name, "—", "—", "—", "—", f"not measured: {which['error'][:160]}"))
+                    continue
+                o, b = ours["groups"][name], base["groups"][name]
+                notes = []
+                if base_key == "plain:pipeline" and base.get("notes"):
+                    notes.append("; ".join(base["notes"]))
+                rows.append(_row(
+                    "1", measure, _group_input(name, o),
+                    f"{o['rtf']:.1f}×", f"{b['rtf']:.1f}×", f"{o['rtf'] / b['rtf']:.2f}",
+                    f"{o['wer']:.3f} / {b['wer']:.3f}", " ".join(notes),
+                ))
+    return rows
+
+
+def noop_row(noop: dict[str, Any]) -> str:
+    measure = "No-op rebuild (`jekyll-asr build`, fresh process, median) vs `git status` on the same tree"
+    if "error" in noop:
+        return _row("2", measure, "—", "—", "—", "—", "—", noop["error"][:200])
+    heavy = [m for m in noop["heavy_imports"] if m in ("torch", "transformers", "ctranslate2", "faster_whisper", "onnxruntime", "av")]
+    light = [m for m in noop["heavy_imports"] if m not in heavy]
+    notes = [
+        f"{len(noop['noop_runs_s'])} runs; heavy imports: {', '.join(heavy) or 'none (no torch)'}"
+        + (f" (loads {', '.join(light)})" if light else ""),
+        f"files changed: {len(noop['changed_after_noop'])}",
+        f"Python start-up alone {noop['python_startup_s']:.3f} s",
+        f"first build {noop['first_build_s']:.1f} s ({noop['first_build'].get('transcribed', '?')} transcribed)",
+    ]
+    return _row(
+        "2", measure, f"{noop['files']:,} audio files, {noop['posts']} posts",
+        f"{noop['noop_s']:.2f} s", f"{noop['git_status_s']:.3f} s", f"{noop['git_status_s'] / noop['noop_s']:.3f}", "—",
+        "; ".join(notes),
+    )
+
+
+def hashing_row(h: dict[str, Any]) -> str:
+    return _row(
+        "3", "First-time hashing (`statindex.hash_file`, SHA-256) vs `cat files > /dev/null`, page cache warm",
+        f"{h['files']} files, {h['size_mb']:.0f} MB",
+        f"{h['hash_mb_s']:,.0f} MB/s", f"{h['cat_mb_s']:,.0f} MB/s", f"{h['hash_mb_s'] / h['cat_mb_s']:.2f}", "—",
+        f"median of {h['repeats']}; coreutils `sha256sum` on the same files: {h['sha256sum_mb_s']:,.0f} MB/s",
+    )
+
+
+def memory_row(m: dict[str, Any]) -> str:
+    measure = "Peak RSS: `jekyll-asr transcribe` of a 1-hour mp3 (default engine, tiny.en) vs decoding it alone"
+    t, d = m.get("transcribe", {}), m.get("decode", {})
+    if "error" in t or "error" in d:
+        return _row("4", measure, m.get("file", "—"), "—", "—", "—", "—", (t.get("error") or d.get("error", ""))[:200])
+    notes = (
+        f"float32 waveform alone {d['waveform_mib']:.0f} MiB; decode-only process before decoding {d['rss_before_mib']:.0f} MiB; "
+        f"transcribed by {t['engine']} at {t['rtf']:.1f}× real time ({t['wall_s'] / 60:.1f} min, model load included), {t['words']:,} words"
+    )
+    return _row(
+        "4", measure, f"{t['audio_s'] / 60:.0f} min mp3, {m['size_mb']:.0f} MB",
+        f"{t['peak_rss_mib']:,.0f} MiB", f"{d['peak_rss_mib']:,.0f} MiB", "—", "—", notes,
+    )
+
+
+def render(results: dict[str, Any], machine_line: str) -> str:
+    lines = [machine_line, "", *HEAD]
+    if "speed" in results:
+        lines += speed_rows(results["speed"])
+    if "noop" in results:
+        lines.append(noop_row(results["noop"]))
+    if "hashing" in results:
+        lines.append(hashing_row(results["hashing"]))
+    if "memory" in results:
+        lines.append(memory_row(results["memory"]))
+    skipped = results.get("skipped", [])
+    if skipped:
+        lines += ["", "Not measured in this run: " + "; ".join(skipped) + "."]
+    return "\n".join(lines)

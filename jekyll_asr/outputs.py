@@ -11,8 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from .errors import JekyllAsrError, OutputConflict
-from .fsutil import atomic_write
+from .errors import JekyllAsrError, OutputConflict, PathError
+from .fsutil import atomic_write, inside
 
 
 def _sha(data: bytes) -> str:
@@ -41,6 +41,10 @@ class OutputManifest:
         data = content.encode("utf-8")
         new_sha = _sha(data)
         target = self.site / rel
+        try:
+            inside(self.site, target)  # a symlinked folder must not carry a write out of the site
+        except PathError as exc:
+            raise PathError(f"{rel} leads outside the site ({target.resolve()}) through a symlink; not written") from exc
         try:
             current = target.read_bytes()
         except FileNotFoundError:

@@ -232,3 +232,23 @@ def test_killed_while_transcribing_then_rerun_finishes(tmp_path: Path) -> None:
     assert "static" in (site / "assets/transcripts/long.txt").read_text().lower()
     data = json.loads((site / "assets/transcripts/long.json").read_text())
     assert data["segments"][-1]["endTime"] > 100  # the whole file, not the part done before the kill
+
+
+def test_ctrl_c_while_transcribing_stops_cleanly(tmp_path: Path) -> None:
+    """Protection: the CLI's one error boundary turns KeyboardInterrupt into exit 130 and one line,
+    and nothing is stored for the file in progress. Without it Ctrl-C prints a traceback."""
+    site = make_site(tmp_path / "site", {"_config.yml": CONFIG, "assets/audio/ep.mp3": Fixture("episode-12.mp3")})
+    before = snapshot(site)
+    proc, err = popen_build(site)
+    try:
+        err.wait_for("transcribing assets/audio/ep.mp3", timeout=120)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    rest = err.rest()
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert cache_entries(site) == [] and snapshot(site) == before
+    assert not list(site.rglob("*.tmp"))

@@ -7,7 +7,6 @@ Builds run as subprocesses with timeouts where a hang or a traceback is the risk
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import shutil
@@ -19,8 +18,8 @@ from jekyll_asr.build import build
 from jekyll_asr.cache import TranscriptCache
 from jekyll_asr.config import load_settings
 
-from .integrity import cache_entries, check_site_files, cli, popen_build, python, report, snapshot
-from .sitefactory import FIXTURES, Fixture, make_site
+from .integrity import cache_entries, check_site_files, cli, front_matter, popen_build, python, report, snapshot
+from .sitefactory import Fixture, make_site
 
 pytestmark = pytest.mark.slow
 
@@ -255,8 +254,6 @@ def test_build_changes_only_the_managed_key(built_cards: Path, tmp_path: Path) -
         assert _without_managed_key(new) == old, name  # every other byte is the user's
         if name == "crlf":
             assert new.count(b"\n") == new.count(b"\r\n")  # no bare LF slipped in
-        from .integrity import front_matter
-
         data = front_matter(site / f"_posts/2026-02-01-{name}.md")
         assert data["transcript"]["include"] == "transcripts/cards.md"
     assert quiet_build(site).documents == []  # a second build changes nothing

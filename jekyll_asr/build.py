@@ -78,8 +78,9 @@ def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
     """Every audio file the include globs select or a document references."""
     files: dict[str, AudioFile] = {}
     refused: dict[str, str] = {}  # site-relative path -> why it is not used
+    outside = _OutsideSite(settings.site)
     for rel in candidate_files(settings):
-        escape = _escapes_site(settings.site, rel)
+        escape = outside.why(rel)
         if escape is not None:  # a symlink to a file elsewhere: never read it into the site's outputs
             if _AUDIO_NAME.search(rel):
                 refused[rel] = escape
@@ -109,13 +110,30 @@ def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
     return SiteAudio(ordered, documents, found_problems + sorted(refused.items()))
 
 
-def _escapes_site(site: Path, rel: str) -> str | None:
-    """Why ``rel`` (under the include globs) is refused: it resolves outside the site; else None."""
-    resolved = (site / rel).resolve()
-    root = site.resolve()
-    if resolved == root or root in resolved.parents:
-        return None
-    return f"symlink to {resolved}, outside the site; refused"
+class _OutsideSite:
+    """Which scanned files resolve outside the site (a symlink to a file or folder elsewhere).
+
+    One realpath per folder, not per file: the walk does not follow symlinked folders, so
+    inside a folder only a file that is itself a symlink can lead elsewhere.
+    """
+
+    def __init__(self, site: Path) -> None:
+        self.site, self.root = site, site.resolve()
+        self._folders: dict[str, bool] = {}
+
+    def why(self, rel: str) -> str | None:
+        """The reason ``rel`` is refused, or None when it lies inside the site."""
+        folder = rel.rpartition("/")[0]
+        if folder not in self._folders:
+            self._folders[folder] = self._outside((self.site / folder).resolve())
+        path = self.site / rel
+        if not self._folders[folder] and not path.is_symlink():
+            return None
+        resolved = path.resolve()
+        return f"symlink to {resolved}, outside the site; refused" if self._outside(resolved) else None
+
+    def _outside(self, resolved: Path) -> bool:
+        return resolved != self.root and self.root not in resolved.parents
 
 
 def _not_audio(path: Path) -> str:
@@ -269,12 +287,16 @@ def _lookup_and_transcribe(
 
     lazy = _LazyEngine(settings, engine, device)
     from . import audio as audio_mod
+    from . import longform
 
     progress.total(sum(audio_mod.duration(settings.site / group[0].audio.path) or 0.0 for _, group in todo))
 
     def decode(plan: RenderPlan):
+        """Samples of a short file (decoded ahead), None for a long one (streamed in blocks)."""
         path = settings.site / plan.audio.path
-        return audio_mod.decode(path), audio_mod.read_tags(path)
+        declared = audio_mod.duration(path)
+        long = declared is not None and declared > longform.BLOCK_SECONDS * 1.5
+        return (None if long else audio_mod.decode(path)), audio_mod.read_tags(path), declared
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode") as pool:
         pending: Future | None = pool.submit(decode, todo[0][1][0])
@@ -285,8 +307,8 @@ def _lookup_and_transcribe(
             if i + 1 < len(todo):
                 pending = pool.submit(decode, todo[i + 1][1][0])  # decode the next file while this one runs
             try:
-                samples, tags = future.result()
-                seconds = len(samples) / 16000
+                samples, tags, declared = future.result()
+                seconds = len(samples) / audio_mod.SAMPLE_RATE if samples is not None else declared
                 progress.file_started(rel, seconds)
                 try:
                     model = lazy.get()
@@ -297,7 +319,11 @@ def _lookup_and_transcribe(
                     break
                 report.model_loaded = True
                 options = decode_options(settings, plan.prompt)
-                segments, language = model.transcribe(samples, options)
+                if samples is None:
+                    segments, language, seconds = longform.transcribe_path(model, settings.site / plan.audio.path, options)
+                else:
+                    segments, language = model.transcribe(samples, options)
+                    del samples
                 from .transcript import Transcript
 
                 transcript = Transcript(tuple(segments), language, seconds, settings.model, engine)

@@ -66,6 +66,21 @@ def test_audio_outside_the_site_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_symlinked_audio_folder_is_refused(tmp_path: Path) -> None:
+    """Protection: build.scan_site checks where each scanned folder really is. Without it an
+    include glob whose folder is a symlink (``media -> /somewhere``) transcribes files from
+    anywhere on the machine into the site."""
+    outside = make_site(tmp_path / "outside", {"secret.wav": Fixture("cards-001.wav")})
+    site = make_site(tmp_path / "site", {"_config.yml": CONFIG + "  include: ['media/**']\n"})
+    os.symlink(outside, site / "media")
+    out = cli(site, "--json", timeout=120)
+    assert out.returncode == 1
+    result = report(out)
+    assert [f["path"] for f in result["failed"]] == ["media/secret.wav"]
+    assert "outside the site" in result["failed"][0]["error"]
+    assert result["transcribed"] == [] and result["model_loaded"] is False and cache_entries(site) == []
+
+
 def test_outputs_never_written_through_a_symlinked_folder(tmp_path: Path) -> None:
     """Protection: OutputManifest.write refuses a target that resolves outside the site. Without it
     a symlinked captions folder (``assets/transcripts -> ~/.ssh``) makes the build write there."""

@@ -1,0 +1,65 @@
+"""Long files are transcribed block by block, cut at pauses, on the file's own timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jekyll_asr.audio import SAMPLE_RATE, decode
+from jekyll_asr.engines import DecodeOptions
+from jekyll_asr.longform import quietest_cut, transcribe_path
+from jekyll_asr.transcript import Segment
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_cut_lands_in_the_pause() -> None:
+    rng = np.random.default_rng(0)
+    audio = rng.normal(0, 0.3, SAMPLE_RATE * 30).astype(np.float32)
+    audio[SAMPLE_RATE * 25 : SAMPLE_RATE * 26] = 0.0  # a one-second pause 5 s before the end
+    cut = quietest_cut(audio, search=SAMPLE_RATE * 10)
+    assert SAMPLE_RATE * 25 <= cut <= SAMPLE_RATE * 26
+
+
+class RecordingEngine:
+    """Stands in for the model only to record what it was given (the real models are tested elsewhere)."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.blocks: list[int] = []
+
+    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+        self.blocks.append(audio.size)
+        return [Segment(0.5, audio.size / SAMPLE_RATE - 0.5, f"block {len(self.blocks)}")], "en"
+
+
+def test_blocks_cover_the_file_once_in_order() -> None:
+    engine = RecordingEngine()
+    path = FIXTURES / "episode-12.mp3"
+    segments, language, duration = transcribe_path(engine, path, DecodeOptions(language="en"), block_seconds=20.0)
+    whole = decode(path)
+    assert sum(engine.blocks) == whole.size  # every sample once, nothing dropped or repeated
+    assert len(engine.blocks) >= 3 and max(engine.blocks) <= 40 * SAMPLE_RATE  # never the whole file at once
+    assert abs(duration - whole.size / SAMPLE_RATE) < 1e-6
+    starts = [s.start for s in segments]
+    assert starts == sorted(starts) and segments[-1].end <= duration
+
+
+@pytest.mark.slow
+def test_blocked_words_match_whole_file_words() -> None:
+    from jekyll_asr.engines import load_engine
+
+    engine = load_engine("faster-whisper", "tiny.en", device="cpu")
+    options = DecodeOptions(language="en")
+    path = FIXTURES / "episode-12.mp3"
+    whole, _ = engine.transcribe(decode(path), options)
+    blocked, _, _ = transcribe_path(engine, path, options, block_seconds=25.0)
+    import jiwer
+
+    import re
+
+    text = lambda segs: " ".join(re.sub(r"[^\w\s']", " ", " ".join(s.text for s in segs).lower()).split())
+    assert jiwer.wer(text(whole), text(blocked)) <= 0.05

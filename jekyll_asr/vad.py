@@ -9,11 +9,15 @@ windows are decoded, with timestamps kept in the original timeline.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
-import numpy as np
 
 from .errors import EngineError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SAMPLE_RATE = 16000
 WINDOW_S = 30.0  # one Whisper window: a speech window never needs long-form seeking
@@ -74,6 +78,8 @@ def speech_spans(audio: np.ndarray, settings: VadSettings = DEFAULT_VAD) -> list
         speech_pad_ms=int(settings.pad_s * 1000),
         max_speech_duration_s=settings.max_span_s,
     )
+    import numpy as np
+
     found = get_speech_timestamps(np.ascontiguousarray(audio, dtype=np.float32), options)
     return [Span(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
 

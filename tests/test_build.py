@@ -88,11 +88,11 @@ def test_unchanged_rebuild_loads_no_model_and_imports_no_torch(built) -> None:
         "import sys, json; from jekyll_asr.build import build; from jekyll_asr.config import load_settings;"
         "r = build(load_settings(sys.argv[1]), say=lambda m: None);"
         "print(json.dumps({'t': r.transcribed, 'o': r.outputs, 'd': r.documents, 'm': r.model_loaded,"
-        "'torch': 'torch' in sys.modules, 'tf': 'transformers' in sys.modules, 'av': 'av' in sys.modules}))"
+        "'torch': 'torch' in sys.modules, 'tf': 'transformers' in sys.modules, 'av': 'av' in sys.modules, 'np': 'numpy' in sys.modules}))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
-    assert result == {"t": [], "o": [], "d": [], "m": False, "torch": False, "tf": False, "av": False}
+    assert result == {"t": [], "o": [], "d": [], "m": False, "torch": False, "tf": False, "av": False, "np": False}
 
 
 def test_touch_is_not_a_change_but_new_bytes_are(built) -> None:

@@ -8,18 +8,22 @@ imports the engine's libraries and loads the weights (once).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import importlib.util
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-import numpy as np
 
 from ..errors import ConfigError, EngineError
 from ..transcript import Segment
 from ..vad import DEFAULT_VAD
 from .guards import MAX_COMPRESSION_RATIO, MAX_REPEATS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Bump when a change here or in an engine module changes the words for the same
 # options (decode kwargs, VAD windows, guards): every cached transcript is redone.

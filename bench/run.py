@@ -11,6 +11,7 @@ bench/results/latest.json. Nothing here is a pass/fail test. See bench/README.md
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -34,6 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hour-seconds", type=float, default=3600.0, help="length of the long memory file (default 3600)")
     parser.add_argument("--gpu", action="store_true", help="only the GPU batch-size benchmark (needs CUDA)")
     parser.add_argument("--gpu-smoke", action="store_true", help="the GPU benchmark's code on CPU with tiny dims")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of a saved latest.json")
     parser.add_argument("--out", type=Path, default=common.RESULTS, help="folder for latest.md and latest.json")
     return parser.parse_args(argv)
 
@@ -90,6 +92,10 @@ def run_cpu(args: argparse.Namespace, info: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        print(table.render(saved["results"], common.machine_line(saved["machine"])))
+        return 0
     # The bench measures the tool as users run it: their model cache, no network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     info = common.machine()

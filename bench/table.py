@@ -40,13 +40,13 @@ def speed_rows(speed: dict[str, Any]) -> list[str]:
                     rows.append(_row("1", measure, name, "—", "—", "—", "—", f"not measured: {which['error'][:160]}"))
                     continue
                 o, b = ours["groups"][name], base["groups"][name]
-                notes = []
+                notes = [f"CPU s per audio s: {o['cpu_s'] / o['audio_s']:.2f} / {b['cpu_s'] / b['audio_s']:.2f}"]
                 if base_key == "plain:pipeline" and base.get("notes"):
                     notes.append("; ".join(base["notes"]))
                 rows.append(_row(
                     "1", measure, _group_input(name, o),
                     f"{o['rtf']:.1f}×", f"{b['rtf']:.1f}×", f"{o['rtf'] / b['rtf']:.2f}",
-                    f"{o['wer']:.3f} / {b['wer']:.3f}", " ".join(notes),
+                    f"{o['wer']:.3f} / {b['wer']:.3f}", "; ".join(notes),
                 ))
     return rows
 

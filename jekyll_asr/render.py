@@ -44,15 +44,22 @@ def slugify(text: str) -> str:
 
 
 def slugs_for(paths: list[Path]) -> dict[Path, str]:
-    """File stem where unique, the whole site-relative path where stems collide."""
-    by_stem: dict[str, list[Path]] = {}
-    for p in paths:
-        by_stem.setdefault(slugify(p.stem), []).append(p)
-    out: dict[Path, str] = {}
-    for stem, group in by_stem.items():
-        for p in group:
-            out[p] = stem if len(group) == 1 else slugify(p.with_suffix("").as_posix())
-    return out
+    """File stem where unique; else the whole path with its extension; else that plus a hash.
+
+    Two audio files must never share output names (``a b.wav`` and ``a-b.wav``,
+    ``x.wav`` and ``x.mp3``), or one's transcript would overwrite the other's.
+    """
+    import hashlib
+
+    def unique(candidates: dict[Path, str], fallback) -> dict[Path, str]:
+        counts: dict[str, int] = {}
+        for slug in candidates.values():
+            counts[slug] = counts.get(slug, 0) + 1
+        return {p: slug if counts[slug] == 1 else fallback(p) for p, slug in candidates.items()}
+
+    slugs = unique({p: slugify(p.stem) for p in paths}, lambda p: slugify(p.as_posix()))
+    short = lambda p: f"{slugify(p.as_posix())[:100]}-{hashlib.sha256(p.as_posix().encode()).hexdigest()[:8]}"
+    return unique(slugs, short)
 
 
 def _document_glossary(settings: Settings, document: Path) -> list[Any]:

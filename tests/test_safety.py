@@ -130,8 +130,6 @@ def test_output_names_are_safe_slugs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="render.slugs_for gives 'a b.wav'/'a-b.wav' and 'x.wav'/'x.mp3' one slug; "
-                   "fix pending in render.py (owned by another helper): remove this marker once fixed")
 def test_names_that_slugify_alike_get_separate_outputs(tmp_path: Path) -> None:
     """Protection: unique output names per audio file. Without it two files overwrite each
     other's transcript and every build flips the outputs between them."""

@@ -7,6 +7,8 @@ the stat index and the cache, renders, and writes nothing.
 
 from __future__ import annotations
 
+import json
+
 import logging
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,7 +22,8 @@ from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, O
 from .fsutil import atomic_write
 from .lock import SiteLock
 from .outputs import OutputManifest
-from .render import RenderPlan, document_update, managed_value, render_outputs
+from .render import RenderPlan, document_update, document_value, managed_value, render_outputs
+from .renderindex import RenderIndex
 from .report import Report
 from .scan import AudioFile, candidate_files, classify
 from .site import Document, scan_documents
@@ -74,7 +77,7 @@ class Progress:
 _AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
 
 
-def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
+def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None) -> SiteAudio:
     """Every audio file the include globs select or a document references."""
     files: dict[str, AudioFile] = {}
     refused: dict[str, str] = {}  # site-relative path -> why it is not used
@@ -103,7 +106,7 @@ def scan_site(settings: Settings, index: StatIndex) -> SiteAudio:
             refused[key] = _not_audio(settings.site / key)
         return False
 
-    documents, problems = scan_documents(settings, is_audio)
+    documents, problems = scan_documents(settings, is_audio, memo)
     index.forget_missing(set(files) | {r for r in index.entries if r not in files and (settings.site / r).exists()})
     ordered = [files[k] for k in sorted(files)]
     found_problems = [(str(p.path), _reason(p.message, p.path)) for p in problems]
@@ -215,16 +218,23 @@ def build(
     progress = progress or Progress()
     with SiteLock(settings.state_path, wait=wait, say=say):
         index = StatIndex.load(settings.state_path / "stat-index.json")
-        site_audio = scan_site(settings, index)
+        memo = DocumentMemo.load(settings.state_path / "documents.json")
+        site_audio = scan_site(settings, index, memo.documents)
         for path, message in site_audio.problems:
             report.fail(path, message)
         cache = TranscriptCache(settings.cache_path)
+        rendered = RenderIndex(settings)
         plans = _plan(settings, site_audio)
-        entries = _lookup_and_transcribe(settings, cache, plans, report, shard=shard, transcribe=transcribe, progress=progress)
+        entries, fresh = _lookup_and_transcribe(
+            settings, cache, plans, report, shard=shard, transcribe=transcribe, progress=progress, rendered=rendered
+        )
         manifest = OutputManifest(settings.site, settings.site / ".jekyll-asr" / "outputs.json")
-        _write_outputs(settings, site_audio, plans, entries, manifest, report, force=force)
+        _write_outputs(settings, site_audio, plans, entries, fresh, manifest, report, force=force, rendered=rendered)
+        rendered.forget_missing({p.audio.path.as_posix() for p in plans})
         manifest.save()
         index.save()
+        memo.save()
+        rendered.save()
         from .state import remember_failures
 
         remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio)
@@ -246,23 +256,35 @@ def _lookup_and_transcribe(
     shard: Shard | None,
     transcribe: bool,
     progress: Progress,
-) -> dict[str, CacheEntry]:
-    """Cache entries by audio path; transcribes what is missing (once per content hash)."""
+    rendered: RenderIndex,
+) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
+    """Cache entries by audio path, transcribing what is missing (once per content hash),
+    and the managed values of paths whose outputs are already current (not even read)."""
     from .engines import resolve_engine
 
     engine, device = resolve_engine(settings.engine, settings.device)
     candidates = [engine] + (["faster-whisper", "transformers"] if settings.engine == "auto" else [])
     entries: dict[str, CacheEntry] = {}
+    fresh: dict[str, dict[str, Any]] = {}
     missing: dict[tuple[str, str], list[RenderPlan]] = {}
     keys: dict[tuple[str, str], dict[str, Any]] = {}
     for plan in plans:
         sha = plan.audio.sha256
+        rel = plan.audio.path.as_posix()
         found = None
         for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
             words = word_settings(settings, name, plan.prompt)
-            found = cache.get(sha, settings_key(words))
+            key = settings_key(words)
+            value = rendered.fresh_value(rel, rendered.fingerprint(plan, cache.path_for(sha, key)))
+            if value is not None:  # rendered from this very entry, outputs untouched since
+                fresh[rel] = value
+                break
+            found = cache.get(sha, key)
             if found is not None:
                 break
+        if rel in fresh:
+            report.cached.append(rel)
+            continue
         if found is not None:
             entries[plan.audio.path.as_posix()] = found
             report.cached.append(plan.audio.path.as_posix())
@@ -283,7 +305,7 @@ def _lookup_and_transcribe(
             continue
         todo.append((ident, group))
     if not todo:
-        return entries
+        return entries, fresh
 
     lazy = _LazyEngine(settings, engine, device)
     from . import audio as audio_mod
@@ -345,7 +367,7 @@ def _lookup_and_transcribe(
                 entries[member.audio.path.as_posix()] = entry
                 if member is not plan:
                     report.cached.append(member.audio.path.as_posix())
-    return entries
+    return entries, fresh
 
 
 def _write_outputs(
@@ -353,13 +375,15 @@ def _write_outputs(
     site_audio: SiteAudio,
     plans: list[RenderPlan],
     entries: dict[str, CacheEntry],
+    fresh: dict[str, dict[str, Any]],
     manifest: OutputManifest,
     report: Report,
     *,
     force: bool,
+    rendered: RenderIndex,
 ) -> None:
     """Render each transcript's files, then the managed key of each post using it."""
-    rendered: dict[str, dict[str, Any]] = {}
+    values: dict[str, dict[str, Any]] = dict(fresh)
     for plan in plans:
         rel = plan.audio.path.as_posix()
         entry = entries.get(rel)
@@ -370,7 +394,7 @@ def _write_outputs(
         except JekyllAsrError as exc:
             report.fail(rel, str(exc))
             continue
-        ok = True
+        ok, conflicts = True, False
         for out_rel, content in files.items():
             try:
                 if manifest.write(out_rel, content, force=force):
@@ -379,19 +403,24 @@ def _write_outputs(
                     report.unchanged_outputs += 1
             except OutputConflict as exc:
                 report.warnings.append(str(exc))
+                conflicts = True
             except JekyllAsrError as exc:
                 report.fail(out_rel, str(exc))
                 ok = False
         if ok:
-            rendered[rel] = managed_value(settings, plan, entry)
+            values[rel] = managed_value(settings, plan, entry)
+            if not conflicts:  # a hand-edited output is checked (and reported) again next time
+                rendered.record(rel, rendered.fingerprint(plan, entry.path), list(files), values[rel])
 
     for document in site_audio.documents:
-        values = [rendered[a.as_posix()] for a in document.audio if a.as_posix() in rendered]
-        if not values:
+        used = [values[a.as_posix()] for a in document.audio if a.as_posix() in values]
+        if not used:
             continue
+        if document.managed is not None and _same(document.managed, document_value(used, document.user_keys)):
+            continue  # the key already holds this value: no need to read or parse the post
         path = settings.site / document.path
         try:
-            text, new_text = document_update(settings, document.path, values)
+            text, new_text = document_update(settings, document.path, used)
         except FrontMatterError as exc:
             report.fail(document.path.as_posix(), str(exc))
             continue
@@ -402,3 +431,35 @@ def _write_outputs(
                 report.fail(document.path.as_posix(), str(exc))
                 continue
             report.documents.append(document.path.as_posix())
+
+
+def _same(current: Any, wanted: dict[str, Any]) -> bool:
+    """Whether the post's managed value (as JSON keeps it) already equals ``wanted``."""
+    import json
+
+    return current == json.loads(json.dumps(wanted, default=str))
+
+
+class DocumentMemo:
+    """What each document said when last read, keyed by its (size, mtime_ns); machine-local."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path, documents: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.documents: dict[str, Any] = documents if documents is not None else {}
+        self._saved = json.dumps(self.documents, sort_keys=True)
+
+    @classmethod
+    def load(cls, path: Path) -> "DocumentMemo":
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if raw.get("version") == cls.VERSION and isinstance(raw.get("documents"), dict):
+                return cls(path, raw["documents"])
+        except (OSError, ValueError, AttributeError):
+            pass
+        return cls(path)
+
+    def save(self) -> None:
+        if json.dumps(self.documents, sort_keys=True) != self._saved:
+            atomic_write(self.path, json.dumps({"version": self.VERSION, "documents": self.documents}, separators=(",", ":")))

@@ -62,28 +62,20 @@ def slugs_for(paths: list[Path]) -> dict[Path, str]:
     return unique(slugs, short)
 
 
-def _document_glossary(settings: Settings, document: Path) -> list[Any]:
-    from . import frontmatter
-    from .errors import FrontMatterError
-
-    try:
-        fm, _ = frontmatter.split((settings.site / document).read_bytes().decode("utf-8"))
-    except (FrontMatterError, OSError, UnicodeDecodeError):
-        return []
-    terms = fm.data.get("glossary") if fm is not None else None
-    return list(terms) if isinstance(terms, list) else []
-
-
 def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Document]) -> list[RenderPlan]:
     from .glossary import Glossary, prompt_text
 
     slugs = slugs_for([f.path for f in files])
+    using: dict[Path, list[Document]] = {}
+    for document in documents:
+        for audio in document.audio:
+            using.setdefault(audio, []).append(document)
     plans = []
     for f in files:
-        users = tuple(d.path for d in documents if f.path in d.audio)
+        users = tuple(d.path for d in using.get(f.path, ()))
         terms = list(settings.glossary)
-        for user in users:
-            terms += [t for t in _document_glossary(settings, user) if t not in terms]
+        for document in using.get(f.path, ()):
+            terms += [t for t in document.glossary if t not in terms]
         glossary = Glossary.from_config(terms)
         plans.append(RenderPlan(f, slugs[f.path], users, tuple(terms), prompt_text(glossary)))
     return plans
@@ -176,6 +168,18 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> di
     return value
 
 
+# Front matter a post's author may set; the tool fills them from tags only when the post has none.
+USER_KEYS = ("title", "artist")
+
+
+def document_value(values: list[dict[str, Any]], user_keys: set[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The managed value of a post that uses these audio files (first one leads)."""
+    value = {k: v for k, v in values[0].items() if k not in user_keys}
+    if len(values) > 1:
+        value["parts"] = values[1:]
+    return value
+
+
 def document_update(settings: Settings, document: Path, values: list[dict[str, Any]]) -> tuple[str, str]:
     """The post's text now, and after a build sets its managed key (the same rule as build)."""
     path = settings.site / document
@@ -184,11 +188,5 @@ def document_update(settings: Settings, document: Path, values: list[dict[str, A
     except (OSError, UnicodeDecodeError) as exc:
         raise FrontMatterError(f"{document}: cannot read: {exc}") from exc
     fm, _ = frontmatter.split(text)
-    value = dict(values[0])
-    if fm is not None:
-        for key in ("title", "artist"):
-            if key in fm.data:
-                value.pop(key, None)
-    if len(values) > 1:
-        value["parts"] = values[1:]
-    return text, frontmatter.set_key(text, settings.front_matter_key, value)
+    present = {k for k in USER_KEYS if fm is not None and k in fm.data}
+    return text, frontmatter.set_key(text, settings.front_matter_key, document_value(values, present))

@@ -39,6 +39,9 @@ class Document:
 
     path: Path  # relative to the site
     audio: tuple[Path, ...]  # site-relative, resolved, existing files
+    glossary: tuple[Any, ...] = ()  # the post's own `glossary:` terms
+    managed: Any = None  # the current value of the tool's front matter key
+    user_keys: tuple[str, ...] = ()  # which of title/artist the author set
 
 
 @dataclass(frozen=True)
@@ -139,29 +142,70 @@ def resolve_reference(settings: Settings, document: Path, ref: str) -> Path | No
     return None
 
 
-def scan_documents(settings: Settings, is_audio) -> tuple[list[Document], list[Problem]]:
-    """Documents that reference audio (``is_audio(site_relative_path) -> bool``), and problems found."""
+def read_document(settings: Settings, rel: Path) -> dict[str, Any] | None:
+    """What a build needs from one file: raw references, glossary, managed value (JSON-able).
+
+    None when the file is not a Jekyll document; ``{"error": ...}`` when its
+    front matter is broken and it seems to use audio.
+    """
+    try:
+        text = (settings.site / rel).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {"error": f"cannot read: {exc}"}
+    if not text.lstrip("\ufeff").startswith("---"):
+        return None
+    try:
+        fm, body = frontmatter.split(text)
+    except FrontMatterError as exc:
+        return {"error": f"{rel}: {exc}"} if _mentions_audio(text, None) else None
+    if fm is None:
+        return None
+    refs = references_in_front_matter(fm.data, settings.audio_keys) + references_in_body(body)
+    if not refs:
+        return {"refs": []}
+    glossary = fm.data.get("glossary")
+    return {
+        "refs": refs,
+        "glossary": glossary if isinstance(glossary, list) else [],
+        "managed": fm.data.get(settings.front_matter_key),
+        "user_keys": [k for k in ("title", "artist") if k in fm.data],
+    }
+
+
+def scan_documents(settings: Settings, is_audio, memo: dict[str, Any] | None = None) -> tuple[list[Document], list[Problem]]:
+    """Documents that reference audio (``is_audio(site_relative_path) -> bool``), and problems found.
+
+    ``memo`` (path -> [size, mtime_ns, read_document result]) lets an unchanged
+    file skip reading and YAML parsing; it is updated in place.
+    """
     documents: list[Document] = []
     problems: list[Problem] = []
+    seen: set[str] = set()
     for rel in iter_document_files(settings):
-        try:
-            text = (settings.site / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(rel, f"cannot read: {exc}"))
+        key = rel.as_posix()
+        seen.add(key)
+        info = None
+        if memo is not None:
+            try:
+                st = (settings.site / rel).stat()
+            except OSError:
+                continue
+            stamp = [st.st_size, st.st_mtime_ns]
+            cached = memo.get(key)
+            if cached is not None and cached[:2] == stamp:
+                info = cached[2]
+            else:
+                memo[key] = stamp + [_jsonable(read_document(settings, rel))]
+                info = memo[key][2]
+        else:
+            info = read_document(settings, rel)
+        if info is None:
             continue
-        if not text.lstrip("\ufeff").startswith("---"):
+        if "error" in info:
+            problems.append(Problem(rel, info["error"]))
             continue
-        try:
-            fm, body = frontmatter.split(text)
-        except FrontMatterError as exc:
-            if _mentions_audio(text, is_audio):
-                problems.append(Problem(rel, f"{rel}: {exc}"))
-            continue
-        if fm is None:
-            continue
-        refs = references_in_front_matter(fm.data, settings.audio_keys) + references_in_body(body)
         audio: list[Path] = []
-        for ref in refs:
+        for ref in info["refs"]:
             try:
                 target = resolve_reference(settings, rel, ref)
             except PathError as exc:
@@ -170,9 +214,21 @@ def scan_documents(settings: Settings, is_audio) -> tuple[list[Document], list[P
             if target is not None and target not in audio and is_audio(target):
                 audio.append(target)
         if audio:
-            documents.append(Document(rel, tuple(audio)))
+            documents.append(
+                Document(rel, tuple(audio), tuple(info.get("glossary") or ()), info.get("managed"), tuple(info.get("user_keys") or ()))
+            )
+    if memo is not None:
+        for gone in [k for k in memo if k not in seen]:
+            del memo[gone]
     return documents, problems
 
 
-def _mentions_audio(text: str, is_audio) -> bool:
+def _jsonable(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Front matter values as JSON keeps them (dates become strings), so the memo round-trips."""
+    import json
+
+    return None if info is None else json.loads(json.dumps(info, default=str))
+
+
+def _mentions_audio(text: str, is_audio: object = None) -> bool:
     return bool(re.search(r"\.(mp3|m4a|wav|ogg|opus|flac|aac|webm)\b", text, re.IGNORECASE))

@@ -164,3 +164,13 @@ def test_episode_12_paragraphs_and_chapters(tmp_path: Path, glossary: str | None
     assert re.findall(r'class="asr-chapter"[^>]*>([^<]+)<', html) == ["Intro", "Accessibility", "Outro"]
     chapters = json.loads((site / "assets/transcripts/ep.chapters.json").read_text())
     assert [c["title"] for c in chapters["chapters"]] == ["Intro", "Accessibility", "Outro"]
+
+
+def test_example_site_is_shipped_untranscribed() -> None:
+    """`make demo` must have work to do: the repository's posts carry no managed key or outputs."""
+    example = Path(__file__).parent.parent / "example_site"
+    for post in (example / "_posts").glob("*.md"):
+        assert "\ntranscript:" not in post.read_text(), post
+    tracked = subprocess.run(["git", "ls-files", "example_site"], cwd=example.parent, capture_output=True, text=True).stdout
+    if tracked:  # a git checkout (not an sdist)
+        assert "example_site/_includes/transcripts/" not in tracked and ".jekyll-asr" not in tracked

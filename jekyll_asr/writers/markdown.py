@@ -28,13 +28,14 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from ..errors import ConfigError
 from ..paragraphs import format_timestamp, place_chapters
 
 if TYPE_CHECKING:
+    import jinja2
+
     from . import RenderContext
 
 name = "markdown"
@@ -81,8 +82,10 @@ def _seconds(value: float) -> str:
 
 
 @lru_cache(maxsize=8)
-def _environment(site_dir: Path | None) -> jinja2.Environment:
+def _environment(site_dir: Path | None) -> "jinja2.Environment":
     """One environment per override folder (None: the packaged templates only)."""
+    import jinja2  # imported when something renders, not on a no-op build
+
     searchpath = ([site_dir] if site_dir is not None else []) + template_dirs()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(searchpath),
@@ -106,6 +109,8 @@ def render(ctx: "RenderContext") -> str:
     site_dir = Path(ctx.templates_dir).resolve() if ctx.templates_dir is not None else None
     if site_dir is not None and not (site_dir / TEMPLATE).is_file():
         site_dir = None  # checked per render: an override may appear or go while a process runs
+    import jinja2
+
     try:
         template = _environment(site_dir).get_template(TEMPLATE)
         return template.render(**_variables(ctx))

@@ -268,13 +268,20 @@ def _lookup_and_transcribe(
     fresh: dict[str, dict[str, Any]] = {}
     missing: dict[tuple[str, str], list[RenderPlan]] = {}
     keys: dict[tuple[str, str], dict[str, Any]] = {}
+    known: dict[tuple[str, str | None], tuple[dict[str, Any], str]] = {}
+
+    def words_and_key(name: str, prompt: str | None) -> tuple[dict[str, Any], str]:
+        if (name, prompt) not in known:  # the same for every file with the same prompt
+            words = word_settings(settings, name, prompt)
+            known[name, prompt] = (words, settings_key(words))
+        return known[name, prompt]
+
     for plan in plans:
         sha = plan.audio.sha256
         rel = plan.audio.path.as_posix()
         found = None
         for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
-            words = word_settings(settings, name, plan.prompt)
-            key = settings_key(words)
+            key = words_and_key(name, plan.prompt)[1]
             value = rendered.fresh_value(rel, rendered.fingerprint(plan, cache.path_for(sha, key)))
             if value is not None:  # rendered from this very entry, outputs untouched since
                 fresh[rel] = value
@@ -289,8 +296,8 @@ def _lookup_and_transcribe(
             entries[plan.audio.path.as_posix()] = found
             report.cached.append(plan.audio.path.as_posix())
             continue
-        words = word_settings(settings, engine, plan.prompt)
-        ident = (sha, settings_key(words))
+        words, key = words_and_key(engine, plan.prompt)
+        ident = (sha, key)
         keys[ident] = words
         missing.setdefault(ident, []).append(plan)
     for bad in cache.corrupt:

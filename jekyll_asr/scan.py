@@ -71,7 +71,8 @@ def _walk_roots(site: Path, include: tuple[str, ...]) -> list[Path]:
 def candidate_files(settings: Settings) -> list[str]:
     """Site-relative paths (POSIX) that the include globs select and no exclude rejects."""
     site = settings.site
-    exclude = ALWAYS_EXCLUDED + settings.exclude
+    own = tuple(f"{d.rstrip('/')}/**" for d in (settings.captions_dir, settings.includes_dir, settings.cache_dir))
+    exclude = ALWAYS_EXCLUDED + own + settings.exclude  # never sniff the tool's own outputs
     found: set[str] = set()
     for root in _walk_roots(site, settings.include):
         if not root.is_dir():

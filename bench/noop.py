@@ -80,7 +80,7 @@ def profile_top(site: Path, *, limit: int = 15) -> tuple[list[dict[str, Any]], s
     return top, text.getvalue()
 
 
-def measure(workdir: Path, *, repeats: int = 5, files: int = 1000) -> dict[str, Any]:
+def measure(workdir: Path, *, repeats: int = 5, files: int = 1000, profile_to: Path = RESULTS / "noop-profile.txt") -> dict[str, Any]:
     site = make_site(workdir / "site", files=files)
     started = time.perf_counter()
     first = _build(site, "--json")
@@ -101,8 +101,8 @@ def measure(workdir: Path, *, repeats: int = 5, files: int = 1000) -> dict[str, 
     imports = subprocess.run([PYTHON, "-c", _CHECK_IMPORTS, str(site), *HEAVY], capture_output=True, text=True)
     heavy = json.loads(imports.stdout.strip().splitlines()[-1])["heavy"] if imports.returncode == 0 else ["(check failed)"]
     top, listing = profile_top(site)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "noop-profile.txt").write_text(listing, encoding="utf-8")
+    profile_to.parent.mkdir(parents=True, exist_ok=True)
+    profile_to.write_text(listing, encoding="utf-8")
     return {
         "files": files,
         "posts": len(list((site / "_posts").iterdir())),
@@ -117,6 +117,7 @@ def measure(workdir: Path, *, repeats: int = 5, files: int = 1000) -> dict[str, 
         "changed_after_noop": dirty,
         "heavy_imports": heavy,
         "profile_top": top,
+        "profile_listing": str(profile_to),
     }
 
 

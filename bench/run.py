@@ -36,7 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gpu", action="store_true", help="only the GPU batch-size benchmark (needs CUDA)")
     parser.add_argument("--gpu-smoke", action="store_true", help="the GPU benchmark's code on CPU with tiny dims")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of a saved latest.json")
-    parser.add_argument("--out", type=Path, default=common.RESULTS, help="folder for latest.md and latest.json")
+    parser.add_argument("--out", type=Path, default=common.RESULTS,
+                        help="folder for latest.md/.json (latest-quick.* with --quick, partial.* with --only)")
     return parser.parse_args(argv)
 
 
@@ -50,6 +51,11 @@ def run_gpu(args: argparse.Namespace, info: dict) -> int:
     (args.out / "gpu.md").write_text(text + "\n", encoding="utf-8")
     common.write_json(args.out / "gpu.json", {"machine": info, "gpu": result})
     return 0 if "error" not in result else 1
+
+
+def stem(args: argparse.Namespace) -> str:
+    """latest.* for a full run; a quick or partial run never overwrites it."""
+    return "partial" if args.only else ("latest-quick" if args.quick else "latest")
 
 
 def run_cpu(args: argparse.Namespace, info: dict) -> dict:
@@ -75,7 +81,8 @@ def run_cpu(args: argparse.Namespace, info: dict) -> dict:
         if "noop" in wanted:
             import noop
 
-            stage("noop", lambda: noop.measure(Path(tmp) / "noop", repeats=repeats, files=args.files))
+            profile = args.out / f"{stem(args)}-noop-profile.txt"
+            stage("noop", lambda: noop.measure(Path(tmp) / "noop", repeats=repeats, files=args.files, profile_to=profile))
         if "hashing" in wanted:
             import hashing
 
@@ -108,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     text = table.render(results, common.machine_line(info))
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.md").write_text(text + "\n", encoding="utf-8")
-    common.write_json(args.out / "latest.json", {"machine": info, "quick": args.quick, "results": results})
-    print(f"\n(written to {args.out / 'latest.md'} and latest.json; no-op profile in {common.RESULTS / 'noop-profile.txt'}; "
-          f"{info['total_s'] / 60:.1f} min)", file=sys.stderr)
+    name = stem(args)
+    (args.out / f"{name}.md").write_text(text + "\n", encoding="utf-8")
+    common.write_json(args.out / f"{name}.json", {"machine": info, "quick": args.quick, "only": args.only, "results": results})
+    print(f"\n(written to {args.out / name}.md and .json; {info['total_s'] / 60:.1f} min)", file=sys.stderr)
     return 0
 
 

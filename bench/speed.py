@@ -1,8 +1,10 @@
 """Real-time factor and WER: jekyll-asr's library call against plain baselines.
 
-As a script it is the worker: ``python bench/speed.py SYSTEM --group NAME FILE...``
-loads one system's model once, runs one untimed warm-up, then transcribes every
-file of every group and writes texts, wall and CPU seconds to ``--out``.
+As a script it is a worker: ``python bench/speed.py SYSTEM --serve`` loads one
+system's model once, runs one untimed warm-up, then transcribes each file named
+on stdin and answers with its text, wall and CPU seconds, one JSON line each.
+All four workers are loaded at once and every file goes to each in turn, so the
+machine's load (shared, busy) drifts over all systems alike.
 
 Systems (all the same Whisper tiny.en weights, CPU):
 - ``jekyll-asr:auto`` / ``jekyll-asr:transformers``: ``transcribe_file`` with a
@@ -15,7 +17,11 @@ Systems (all the same Whisper tiny.en weights, CPU):
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import select
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +29,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FIXTURES, SHARED_LONG, cpu_seconds, peak_rss_mib, run_worker, wer, write_json  # noqa: E402
+from common import FIXTURES, PYTHON, RESULTS, ROOT, SHARED_LONG, cpu_seconds, normalise, peak_rss_mib, wer  # noqa: E402
 
 SYSTEMS = ("jekyll-asr:auto", "jekyll-asr:transformers", "plain:pipeline", "plain:faster-whisper")
 MODEL = "tiny.en"
@@ -97,7 +103,7 @@ def _plain_pipeline(notes: list[str]) -> tuple[Callable[[Path], str], str]:
             try:
                 return pipe(str(path), return_timestamps=True)["text"]
             except ValueError as exc:  # ffmpeg cannot stream some files (an .m4a with its index at the end)
-                notes.append(f"{path.name}: path failed ({str(exc)[:60]}...), fed the decoded array")
+                notes.append(f"{path.name}: ffmpeg could not read the path ({str(exc)[:40]}...); fed the decoded array")
         from jekyll_asr.audio import decode
 
         return pipe({"raw": decode(path), "sampling_rate": 16000}, return_timestamps=True)["text"]
@@ -120,40 +126,70 @@ def _plain_faster_whisper() -> tuple[Callable[[Path], str], str]:
     return run, "int8, beam 5, defaults otherwise"
 
 
-def worker(system: str, groups: dict[str, list[Path]]) -> dict[str, Any]:
-    from jekyll_asr.audio import decode
-
+def serve(system: str) -> None:
+    """Load once, warm up once, then answer one JSON line per requested file on the real stdout."""
+    reply = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # whatever the libraries print goes to stderr, never into the replies
+    sys.stdout = sys.stderr
     notes: list[str] = []
     started = time.perf_counter()
-    if system.startswith("jekyll-asr:"):
-        run, how = _jekyll_asr(system.split(":", 1)[1])
-    elif system == "plain:pipeline":
-        run, how = _plain_pipeline(notes)
-    elif system == "plain:faster-whisper":
-        run, how = _plain_faster_whisper()
-    else:
-        raise SystemExit(f"unknown system {system!r}; one of {', '.join(SYSTEMS)}")
-    load_s = time.perf_counter() - started
-    run(WARM_UP)  # one untimed warm-up
-    out: dict[str, Any] = {"system": system, "how": how, "load_s": load_s, "groups": {}}
-    for group, files in groups.items():
-        rows = []
-        for path in files:
-            seconds = len(decode(path)) / 16000  # outside the timed part
-            cpu, t0 = cpu_seconds(), time.perf_counter()
-            text = run(path)
-            rows.append({"file": path.name, "audio_s": seconds, "wall_s": time.perf_counter() - t0, "cpu_s": cpu_seconds() - cpu, "text": text})
-        out["groups"][group] = rows
-    out["notes"] = notes
-    out["peak_rss_mib"] = peak_rss_mib()
-    return out
+    try:
+        if system.startswith("jekyll-asr:"):
+            run, how = _jekyll_asr(system.split(":", 1)[1])
+        elif system == "plain:pipeline":
+            run, how = _plain_pipeline(notes)
+        else:
+            run, how = _plain_faster_whisper()
+        load_s = time.perf_counter() - started
+        run(WARM_UP)  # one untimed warm-up
+    except Exception as exc:  # report why this system cannot be measured; the others go on
+        reply.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
+        return
+    reply.write(json.dumps({"ready": True, "how": how, "load_s": load_s}) + "\n")
+    for line in sys.stdin:
+        path = Path(json.loads(line)["file"])
+        cpu, t0 = cpu_seconds(), time.perf_counter()
+        text = run(path)
+        reply.write(json.dumps({"file": path.name, "wall_s": time.perf_counter() - t0, "cpu_s": cpu_seconds() - cpu, "text": text}) + "\n")
+    reply.write(json.dumps({"peak_rss_mib": peak_rss_mib(), "notes": notes}) + "\n")
 
 
-# --- the section ---------------------------------------------------------------
+class Worker:
+    """One system in its own process, driven one file at a time."""
+
+    def __init__(self, system: str, log: Path, timeout: float) -> None:
+        self.system, self.timeout = system, timeout
+        self.log = open(log, "w")
+        self.proc = subprocess.Popen([PYTHON, str(Path(__file__).resolve()), system, "--serve"], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.info = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.proc.kill()
+            return {"error": "timed out" if not ready else f"worker exited ({self.proc.wait()}); see {self.log.name}"}
+        return json.loads(line)
+
+    def transcribe(self, path: Path) -> dict[str, Any]:
+        self.proc.stdin.write(json.dumps({"file": str(path)}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> dict[str, Any]:
+        self.proc.stdin.close()
+        last = self._read()
+        self.proc.wait()
+        self.log.close()
+        return last
 
 
-def measure(*, with_long: bool, timeout: float = 1800) -> dict[str, Any]:
-    """Every system over the same groups, each in a fresh process; RTF and WER per group."""
+def measure(*, with_long: bool, timeout: float = 900) -> dict[str, Any]:
+    """All systems loaded side by side; each file goes to every system in turn (rotating order),
+    so a change in the machine's load falls on all of them alike."""
+    from jekyll_asr.audio import decode
+
     files, refs = short_group()
     groups: dict[str, tuple[list[Path], list[str]]] = {"short": (files, refs)}
     notes = []
@@ -162,40 +198,53 @@ def measure(*, with_long: bool, timeout: float = 1800) -> dict[str, Any]:
         groups["long"] = long
     elif with_long:
         notes.append(f"{SHARED_LONG / 'episode-40.mp3'} is absent: long-file rows skipped")
-    args: list[str] = []
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    workers = {}
+    for system in SYSTEMS:  # loaded one after another: no load time overlaps another
+        print(f"  speed: loading {system} ...", file=sys.stderr, flush=True)
+        workers[system] = Worker(system, logs / f"speed-{system.replace(':', '-')}.log", timeout)
+    live = [s for s, w in workers.items() if "error" not in w.info]
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = {s: {g: [] for g in groups} for s in live}
+    turn = 0
     for name, (paths, _) in groups.items():
-        args += ["--group", name, *map(str, paths)]
+        for path in paths:
+            seconds = len(decode(path)) / 16000
+            print(f"  speed: {path.name} ({seconds:.0f} s)", file=sys.stderr, flush=True)
+            for system in live[turn % len(live):] + live[: turn % len(live)]:
+                got = workers[system].transcribe(path) if "error" not in workers[system].info else {}
+                if "error" in got:
+                    workers[system].info = got
+                rows[system][name].append(dict(got, audio_s=seconds))
+            turn += 1
     systems: dict[str, Any] = {}
-    for system in SYSTEMS:
-        print(f"  speed: {system} ...", file=sys.stderr, flush=True)
-        result = run_worker([str(Path(__file__).resolve()), system, *args], timeout=timeout)
-        if not result.ok:
-            systems[system] = {"error": result.error}
+    for system, worker in workers.items():
+        if "error" in worker.info:
+            systems[system] = {"error": worker.info["error"]}
+            worker.proc.kill()
             continue
-        data = result.data
-        for name, rows in data["groups"].items():
-            audio = sum(r["audio_s"] for r in rows)
-            wall = sum(r["wall_s"] for r in rows)
-            data["groups"][name] = {
-                "files": rows,
+        systems[system] = dict(worker.info, **worker.close(), groups={})
+        for name, (paths, group_refs) in groups.items():
+            got = rows[system][name]
+            audio, wall = sum(r["audio_s"] for r in got), sum(r["wall_s"] for r in got)
+            systems[system]["groups"][name] = {
+                "files": got,
                 "audio_s": audio,
                 "wall_s": wall,
-                "cpu_s": sum(r["cpu_s"] for r in rows),
+                "cpu_s": sum(r["cpu_s"] for r in got),
                 "rtf": audio / wall if wall else 0.0,
-                "wer": wer(groups[name][1], [r["text"] for r in rows]),
+                "wer": wer(group_refs, [r["text"] for r in got]),
+                "words": sum(len(normalise(r["text"]).split()) for r in got),
+                "reference_words": sum(len(normalise(r).split()) for r in group_refs),
             }
-        systems[system] = data
     return {"groups": {k: [p.name for p in v[0]] for k, v in groups.items()}, "systems": systems, "notes": notes}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("system", choices=SYSTEMS)
-    parser.add_argument("--group", nargs="+", action="append", metavar=("NAME", "FILE"), required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    groups = {g[0]: [Path(f) for f in g[1:]] for g in args.group}
-    write_json(args.out, worker(args.system, groups))
+    parser.add_argument("--serve", action="store_true", required=True)
+    serve(parser.parse_args().system)
 
 
 if __name__ == "__main__":

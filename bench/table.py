@@ -41,8 +41,11 @@ def speed_rows(speed: dict[str, Any]) -> list[str]:
                     continue
                 o, b = ours["groups"][name], base["groups"][name]
                 notes = [f"CPU s per audio s: {o['cpu_s'] / o['audio_s']:.2f} / {b['cpu_s'] / b['audio_s']:.2f}"]
-                if base_key == "plain:pipeline" and base.get("notes"):
-                    notes.append("; ".join(base["notes"]))
+                names = {f["file"] for f in b["files"]}
+                notes += [n for n in base.get("notes", []) if n.split(":", 1)[0] in names]
+                for who, g in (("jekyll-asr", o), ("baseline", b)):
+                    if g.get("reference_words") and g["words"] > 1.3 * g["reference_words"]:
+                        notes.append(f"{who} wrote {g['words']:,} words for {g['reference_words']:,} spoken (invented text)")
                 rows.append(_row(
                     "1", measure, _group_input(name, o),
                     f"{o['rtf']:.1f}×", f"{b['rtf']:.1f}×", f"{o['rtf'] / b['rtf']:.2f}",

@@ -145,6 +145,8 @@ class FasterWhisperEngine:
             if options.vad:
                 spans = speech_spans(audio)
                 silences[:] = [(a.end, b.start) for a, b in zip(spans, spans[1:])]
+                # Word times only locate pauses inside segments: one span of speech has none.
+                kwargs["word_timestamps"] = bool(silences)
                 segments = decode_windows(speech_windows(spans), spans, decode)
             else:
                 segments = decode([Span(0.0, duration)])[0]

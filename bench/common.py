@@ -88,9 +88,23 @@ def median_wall(command: list[str], *, repeats: int, cwd: Path | None = None) ->
 _PUNCT = re.compile(r"[^\w\s']|_")
 
 
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def _spell(number: str) -> str:
+    n = int(number)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    return number
+
+
 def normalise(text: str) -> str:
-    """Lowercase, punctuation stripped, spaces collapsed: what WER compares."""
+    """Lowercase, punctuation stripped, numbers under 100 spelled out ("40" = "forty")."""
     text = _PUNCT.sub(" ", text.lower().replace("\u2019", "'"))
+    text = re.sub(r"\b\d{1,2}\b", lambda m: _spell(m.group(0)), text)
     return " ".join(w.strip("'") for w in text.split() if w.strip("'"))
 
 

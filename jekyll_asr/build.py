@@ -324,7 +324,7 @@ def _lookup_and_transcribe(
         """Samples of a short file (decoded ahead), None for a long one (streamed in blocks)."""
         path = settings.site / plan.audio.path
         declared = audio_mod.duration(path)
-        long = declared is not None and declared > longform.BLOCK_SECONDS * 1.5
+        long = declared is not None and declared > longform.LONG_FILE_SECONDS
         return (None if long else audio_mod.decode(path)), audio_mod.read_tags(path), declared
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode") as pool:

@@ -26,19 +26,17 @@ COMMANDS = {
 }
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``chosen``'s module is imported (all of them when None)."""
     parser = argparse.ArgumentParser(prog="jekyll-asr", description="Transcripts for every audio file on a Jekyll site.")
     parser.add_argument("--version", action="version", version=f"jekyll-asr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_text in COMMANDS.items():
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.commands.{name}":
-                continue
-            raise
         p = sub.add_parser(name, help=help_text, description=help_text)
+        if chosen is not None and name != chosen:
+            continue  # a build need not import status, gc, doctor…
+        module = importlib.import_module(f".commands.{name}", __package__)
         p.add_argument("-v", "--verbose", action="count", default=0, help="more detail; tracebacks for errors")
         p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
         module.add_arguments(p)
@@ -47,7 +45,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
+    words = sys.argv[1:] if argv is None else argv
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    parser = make_parser(chosen if chosen in COMMANDS else None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     try:

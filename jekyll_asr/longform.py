@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .engines import DecodeOptions, Engine
 
 BLOCK_SECONDS = 600.0
+LONG_FILE_SECONDS = 1.5 * BLOCK_SECONDS  # longer files are streamed in blocks
 SEARCH_SECONDS = 20.0  # where to look for a pause before the end of a block
 FRAME = SAMPLE_RATE // 10  # 100 ms
 

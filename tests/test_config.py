@@ -48,3 +48,18 @@ def test_broken_yaml_is_a_config_error(tmp_path: Path) -> None:
 def test_missing_site(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope")
+
+
+def test_the_readme_config_block_is_valid(tmp_path: Path) -> None:
+    """The README documents every option; its example must load as written."""
+    import re
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = re.search(r"```yaml\n(asr:.*?)```", readme, re.DOTALL).group(1)
+    make_site(tmp_path, {"_config.yml": block})
+    settings = load_settings(tmp_path)
+    documented = set(re.findall(r"^  (\w+):", block, re.MULTILINE))
+    from jekyll_asr.config import OPTIONS
+
+    assert documented == set(OPTIONS)  # every option documented, none invented
+    assert settings.model == "tiny.en"

@@ -60,9 +60,6 @@ class SiteAudio:
     documents: list[Document]
     problems: list[tuple[str, str]] = field(default_factory=list)
 
-    def users(self, rel: Path) -> list[Path]:
-        return [d.path for d in self.documents if rel in d.audio]
-
 
 @dataclass
 class Progress:
@@ -190,10 +187,6 @@ class _LazyEngine:
     def __init__(self, settings: Settings, engine: str, device: str) -> None:
         self.settings, self.engine_name, self.device = settings, engine, device
         self._engine = None
-
-    @property
-    def loaded(self) -> bool:
-        return self._engine is not None
 
     def get(self):
         if self._engine is None:

@@ -6,7 +6,7 @@ non-None overrides, collects every problem, then stops with all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -230,7 +230,3 @@ def load_settings(site: Path | str = ".", overrides: dict[str, Any] | None = Non
         jekyll_exclude=tuple(str(x) for x in jekyll_exclude) if isinstance(jekyll_exclude, list) else (),
         **values,
     )
-
-
-def settings_fields() -> list[str]:
-    return [f.name for f in fields(Settings)]

@@ -28,6 +28,7 @@ from .report import Report
 from .scan import AudioFile, candidate_files, classify
 from .site import Document, scan_documents
 from .statindex import StatIndex
+from .transcript import Transcript
 
 log = logging.getLogger("jekyll_asr")
 
@@ -104,7 +105,7 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
         return False
 
     documents, problems = scan_documents(settings, is_audio, memo)
-    index.forget_missing(set(files) | {r for r in index.entries if r not in files and (settings.site / r).exists()})
+    index.forget_missing({r for r in index.entries if r in files or (settings.site / r).exists()})
     ordered = [files[k] for k in sorted(files)]
     found_problems = [(str(p.path), _reason(p.message, p.path)) for p in problems]
     return SiteAudio(ordered, documents, found_problems + sorted(refused.items()))
@@ -316,9 +317,7 @@ def _lookup_and_transcribe(
     def decode(plan: RenderPlan):
         """Samples of a short file (decoded ahead), None for a long one (streamed in blocks)."""
         path = settings.site / plan.audio.path
-        declared = audio_mod.duration(path)
-        long = declared is not None and declared > longform.LONG_FILE_SECONDS
-        return (None if long else audio_mod.decode(path)), audio_mod.read_tags(path), declared
+        return longform.load_short(path), audio_mod.read_tags(path), audio_mod.duration(path)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode") as pool:
         pending: Future | None = pool.submit(decode, todo[0][1][0])
@@ -341,15 +340,11 @@ def _lookup_and_transcribe(
                     break
                 report.model_loaded = True
                 options = decode_options(settings, plan.prompt)
-                if samples is None:
-                    segments, language, seconds = longform.transcribe_path(model, settings.site / plan.audio.path, options)
-                else:
-                    segments, language = model.transcribe(samples, options)
-                    del samples
-                from .transcript import Transcript
-
+                segments, language, seconds = longform.transcribe(model, settings.site / plan.audio.path, samples, options)
+                del samples
                 transcript = Transcript(tuple(segments), language, seconds, settings.model, engine)
                 cache.put(ident[0], ident[1], keys[ident], transcript, tags)
+                # Read back: the stored (rounded) entry is what every later build renders from.
                 entry = cache.get(ident[0], ident[1])
                 assert entry is not None
                 progress.advance(seconds)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .audio import SAMPLE_RATE, decode_chunks
+from .audio import SAMPLE_RATE, decode, decode_chunks, duration
 from .transcript import Segment
 
 if TYPE_CHECKING:
@@ -68,3 +68,19 @@ def _pin_language(options: "DecodeOptions", language: str) -> "DecodeOptions":
     from dataclasses import replace
 
     return replace(options, language=language) if language not in ("", "und") else options
+
+
+def load_short(path: Path) -> "numpy.ndarray | None":
+    """The whole waveform of a short file, or None for a long one (streamed by ``transcribe``)."""
+    declared = duration(path)
+    return None if declared is not None and declared > LONG_FILE_SECONDS else decode(path)
+
+
+def transcribe(
+    engine: "Engine", path: Path, samples: "numpy.ndarray | None", options: "DecodeOptions"
+) -> tuple[list[Segment], str, float]:
+    """Segments, language and duration: from ``samples`` when given, else block by block."""
+    if samples is None:
+        return transcribe_path(engine, path, options)
+    segments, language = engine.transcribe(samples, options)
+    return segments, language, samples.size / SAMPLE_RATE

@@ -157,7 +157,7 @@ def read_document(settings: Settings, rel: Path) -> dict[str, Any] | None:
     try:
         fm, body = frontmatter.split(text)
     except FrontMatterError as exc:
-        return {"error": f"{rel}: {exc}"} if _mentions_audio(text, None) else None
+        return {"error": f"{rel}: {exc}"} if _mentions_audio(text) else None
     if fm is None:
         return None
     refs = references_in_front_matter(fm.data, settings.audio_keys) + references_in_body(body)
@@ -230,5 +230,5 @@ def _jsonable(info: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if info is None else json.loads(json.dumps(info, default=str))
 
 
-def _mentions_audio(text: str, is_audio: object = None) -> bool:
+def _mentions_audio(text: str) -> bool:
     return bool(re.search(r"\.(mp3|m4a|wav|ogg|opus|flac|aac|webm)\b", text, re.IGNORECASE))

@@ -13,23 +13,16 @@ def transcribe_file(path: Path | str, settings: Settings, *, engine=None) -> Tra
 
     Pass a loaded ``engine`` to reuse one model across many files.
     """
-    from . import audio
+    from . import longform
     from .build import decode_options
     from .engines import load_engine, resolve_engine
     from .glossary import Glossary, prompt_text
 
-    from . import longform
-
     name, device = resolve_engine(settings.engine, settings.device)
     path = Path(path)
-    declared = audio.duration(path)
-    samples = None if declared is not None and declared > longform.LONG_FILE_SECONDS else audio.decode(path)
+    samples = longform.load_short(path)
     if engine is None:
         engine = load_engine(name, settings.model, device=device, revision=settings.model_revision)
     options = decode_options(settings, prompt_text(Glossary.from_config(list(settings.glossary))))
-    if samples is None:  # a long episode: block by block, never the whole waveform at once
-        segments, language, seconds = longform.transcribe_path(engine, path, options)
-    else:
-        segments, language = engine.transcribe(samples, options)
-        seconds = len(samples) / audio.SAMPLE_RATE
+    segments, language, seconds = longform.transcribe(engine, path, samples, options)
     return Transcript(tuple(segments), language, seconds, settings.model, getattr(engine, "name", name))

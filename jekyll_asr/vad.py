@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 
 from .errors import EngineError
+from .transcript import Segment
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,7 +43,10 @@ class VadSettings:
 
     threshold: float = 0.5
     min_speech_s: float = 0.25  # shorter blips (clicks, breaths) are not speech
-    min_silence_s: float = 0.5  # a pause shorter than this does not end a span
+    # A pause shorter than this does not end a span. Sentence pauses do end one, so
+    # spans are short enough to fill 30 s windows (see pack); the padding closes
+    # the gap between spans that a sentence pause separates.
+    min_silence_s: float = 0.3
     pad_s: float = 0.2  # speech onsets and word tails are soft: keep a margin
     max_span_s: float = WINDOW_S  # longer speech is split at its longest inner pause
 
@@ -82,6 +87,61 @@ def speech_spans(audio: np.ndarray, settings: VadSettings = DEFAULT_VAD) -> list
 
     found = get_speech_timestamps(np.ascontiguousarray(audio, dtype=np.float32), options)
     return [Span(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Audio with every long silence shortened, and the way back to the original timeline.
+
+    Whisper pays for a full 30 s window whatever it holds, so a window of 15 s
+    of speech and 15 s of silence costs as much as one full of speech. Packing
+    the speech closer together fills the windows (fewer of them), and keeps
+    the model off long silences, where it invents words.
+    """
+
+    audio: np.ndarray
+    spans: list[Span]  # the speech spans, in the packed timeline
+    pieces: tuple[tuple[int, int], ...]  # (packed start, original start) of each kept stretch, in samples
+
+    def original(self, t: float, *, end: bool = False) -> float:
+        """The original time of packed time ``t``; an ``end`` on a seam stays in the stretch before it."""
+        at = int(round(t * SAMPLE_RATE))
+        index = (bisect_left if end else bisect_right)([p for p, _ in self.pieces], at) - 1
+        packed, origin = self.pieces[max(0, index)]
+        return (origin + at - packed) / SAMPLE_RATE
+
+    def restore(self, segment: Segment) -> Segment:
+        """``segment`` (packed timeline) in the original timeline."""
+        start = self.original(segment.start)
+        return Segment(round(start, 3), round(max(start, self.original(segment.end, end=True)), 3), segment.text)
+
+
+def pack(audio: np.ndarray, spans: list[Span], *, keep_gap_s: float = 1.0) -> Packed:
+    """Cut each silence longer than ``keep_gap_s`` down to ``keep_gap_s`` (half kept on each side)."""
+    import numpy as np
+
+    half = int(keep_gap_s * SAMPLE_RATE) // 2
+    total = audio.shape[0]
+    bounds = [(int(round(s.start * SAMPLE_RATE)), int(round(s.end * SAMPLE_RATE))) for s in spans]
+    stretches: list[list[int]] = []
+    for start, end in bounds:
+        start, end = max(0, start - half), min(total, end + half)
+        if stretches and start <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], end)
+        else:
+            stretches.append([start, end])
+    pieces, offset = [], 0
+    for start, end in stretches:
+        pieces.append((offset, start))
+        offset += end - start
+    origins = [o for _, o in pieces]
+
+    def to_packed(at: int) -> float:  # every span lies inside one stretch
+        packed_start, origin = pieces[bisect_right(origins, at) - 1]
+        return (packed_start + at - origin) / SAMPLE_RATE
+
+    audio = np.concatenate([audio[a:b] for a, b in stretches]) if stretches else audio[:0]
+    return Packed(audio, [Span(to_packed(a), to_packed(b)) for a, b in bounds], tuple(pieces))
 
 
 def speech_windows(spans: list[Span], *, max_window_s: float = WINDOW_S, max_gap_s: float = 6.0) -> list[Span]:

@@ -1,4 +1,4 @@
-"""vad.py: Silero speech spans on real clips, and packing spans into windows."""
+"""vad.py: Silero speech spans on real clips, packing out long silences, and spans into windows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import pytest
 
 from jekyll_asr.audio import decode
 from jekyll_asr.errors import EngineError
-from jekyll_asr.vad import SAMPLE_RATE, Span, samples, speech_spans, speech_windows
+from jekyll_asr.transcript import Segment
+from hypothesis import given, strategies as st
+
+from jekyll_asr.vad import SAMPLE_RATE, Span, pack, samples, speech_spans, speech_windows
 
 # Where episode-12's six paragraphs start (seconds): 1.5 s pauses between them.
 EPISODE_12_STARTS = (0.0, 11.5, 23.7, 35.3, 48.7, 57.5)
@@ -18,22 +21,24 @@ def test_no_speech_in_silence_or_tone(fixtures, name):
     assert speech_spans(decode(fixtures / name)) == []
 
 
-def test_one_sentence_is_one_span_covering_it(fixtures):
-    audio = decode(fixtures / "welcome.wav")
+def test_spans_cover_the_speech_and_split_at_the_sentence_pause(fixtures):
+    audio = decode(fixtures / "welcome.wav")  # "Welcome to the show. Today we talk about ..."
     spans = speech_spans(audio)
-    assert len(spans) == 1
+    assert len(spans) == 2
     assert spans[0].start < 0.5
-    assert spans[0].end > len(audio) / SAMPLE_RATE - 0.5
+    assert spans[-1].end > len(audio) / SAMPLE_RATE - 0.5
+    assert spans[1].start - spans[0].end < 0.2  # padding closes a sentence pause: nothing is lost
 
 
-def test_paragraph_pauses_separate_spans(fixtures):
+def test_paragraph_pauses_are_the_long_gaps_between_spans(fixtures):
     audio = decode(fixtures / "episode-12.mp3")
     spans = speech_spans(audio)
-    assert len(spans) == len(EPISODE_12_STARTS)
-    for span, expected in zip(spans, EPISODE_12_STARTS):
-        assert abs(span.start - expected) < 0.6
     for a, b in zip(spans, spans[1:]):
         assert a.start < a.end <= b.start  # sorted, disjoint
+    starts = [spans[0].start] + [b.start for a, b in zip(spans, spans[1:]) if b.start - a.end >= 1.0]
+    assert len(starts) == len(EPISODE_12_STARTS)
+    for start, expected in zip(starts, EPISODE_12_STARTS):
+        assert abs(start - expected) < 0.6
     assert spans[-1].end <= len(audio) / SAMPLE_RATE
 
 
@@ -79,3 +84,79 @@ def test_samples_slices_the_span():
     piece = samples(audio, Span(1.0, 2.5))
     assert len(piece) == int(1.5 * SAMPLE_RATE)
     assert piece[0] == SAMPLE_RATE
+
+
+def _tone_spans(layout: list[tuple[float, float]]) -> tuple[np.ndarray, list[Span]]:
+    """Audio that counts its samples (so a slice shows where it came from) and its spans."""
+    end = max(b for _, b in layout) + 3.0
+    return np.arange(int(end * SAMPLE_RATE), dtype=np.float32), [Span(a, b) for a, b in layout]
+
+
+def test_pack_cuts_long_silences_to_the_kept_gap_and_keeps_short_ones():
+    audio, spans = _tone_spans([(5.0, 8.0), (8.4, 10.0), (20.0, 22.0)])
+    packed = pack(audio, spans, keep_gap_s=1.0)
+    # 0.5 s before the first span, the 0.4 s pause whole, 10 s of silence down to 1 s, 0.5 s after.
+    assert [round(s.start, 3) for s in packed.spans] == [0.5, 3.9, 6.5]
+    assert len(packed.audio) == int((0.5 + 5.0 + 1.0 + 2.0 + 0.5) * SAMPLE_RATE)
+    for span, moved in zip(spans, packed.spans):
+        assert moved.duration == pytest.approx(span.duration)
+        np.testing.assert_array_equal(samples(packed.audio, moved), samples(audio, span))  # the same speech
+
+
+def test_packed_times_map_back_to_the_original_timeline():
+    audio, spans = _tone_spans([(5.0, 8.0), (20.0, 22.0)])
+    packed = pack(audio, spans, keep_gap_s=1.0)
+    assert packed.original(packed.spans[1].start) == pytest.approx(20.0)
+    assert packed.original(packed.spans[1].end, end=True) == pytest.approx(22.0)
+    seam = packed.pieces[1][0] / SAMPLE_RATE  # where the cut silence was
+    assert packed.original(seam) == pytest.approx(19.5)  # a start on the seam belongs after it
+    assert packed.original(seam, end=True) == pytest.approx(8.5)  # an end, before it
+    restored = packed.restore(Segment(packed.spans[0].start + 1.0, packed.spans[1].end, "both"))
+    assert (restored.start, restored.end) == (6.0, 22.0)
+
+
+@given(st.lists(st.tuples(st.floats(0.05, 20.0), st.floats(0.3, 29.0)), min_size=1, max_size=12), st.floats(0.2, 3.0))
+def test_pack_keeps_every_span_whole_and_in_order(layout, keep):
+    spans, t = [], 0.0
+    for gap, length in layout:
+        spans.append(Span(round(t + gap, 3), round(t + gap + length, 3)))
+        t += gap + length
+    audio = np.zeros(int((t + 1.0) * SAMPLE_RATE), dtype=np.float32)
+    packed = pack(audio, spans, keep_gap_s=keep)
+    assert len(packed.spans) == len(spans)
+    for a, b in zip(packed.spans, packed.spans[1:]):
+        assert b.start - a.end <= keep + 1e-3  # no silence longer than the kept gap
+    for span, moved in zip(spans, packed.spans):
+        assert moved.duration == pytest.approx(span.duration, abs=1e-3)
+        assert packed.original(moved.start) == pytest.approx(span.start, abs=1e-3)
+        assert packed.original(moved.end, end=True) == pytest.approx(span.end, abs=1e-3)
+    assert len(packed.audio) <= len(audio)
+
+
+def test_packing_needs_fewer_windows_for_a_podcast_shaped_file():
+    # Six paragraphs of two 5 s sentences (0.1 s apart), 8 s pauses between paragraphs.
+    layout, t = [], 0.0
+    for _ in range(6):
+        for _ in range(2):
+            layout.append((t, t + 5.0))
+            t += 5.1
+        t += 7.9
+    audio, spans = _tone_spans(layout)
+    packed = pack(audio, spans)
+    assert len(speech_windows(spans)) == 6  # a long pause always starts a new window
+    assert len(speech_windows(packed.spans)) == 3  # 60 s of speech and 1 s pauses fill 30 s windows
+    assert all(w.duration <= 30.0 for w in speech_windows(packed.spans))
+
+
+def test_packing_a_real_episode_keeps_less_silence(fixtures):
+    audio = decode(fixtures / "episode-12.mp3")  # five 1.5 s paragraph pauses
+    spans = speech_spans(audio)
+    packed = pack(audio, spans)
+    assert len(packed.spans) == len(spans)
+    assert len(audio) - len(packed.audio) > 5 * 0.4 * SAMPLE_RATE
+    assert sum(w.duration for w in speech_windows(packed.spans)) < sum(w.duration for w in speech_windows(spans))
+
+
+def test_no_speech_packs_to_nothing():
+    packed = pack(np.zeros(5 * SAMPLE_RATE, dtype=np.float32), [])
+    assert packed.spans == [] and packed.audio.size == 0

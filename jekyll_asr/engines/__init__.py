@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Bump when a change here or in an engine module changes the words for the same
 # options (decode kwargs, VAD windows, guards): every cached transcript is redone.
-DECODE_VERSION = 2
+DECODE_VERSION = 3
 
 TASKS = ("transcribe", "translate")
 DEVICES = ("auto", "cpu", "cuda")

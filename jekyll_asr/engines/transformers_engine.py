@@ -6,9 +6,9 @@ no speed-up on 2 cores, and 30 s chunking merged paragraphs into one segment.
 CUDA runs float16 with SDPA attention and batches the windows (untested here:
 no GPU on the machine this was written on).
 
-VAD (vad.py) runs first: no speech means no model call; each speech window is
-at most 30 s, so every call is a single Whisper window, and its timestamps are
-shifted back into the original timeline. With ``vad: false`` the whole audio
+VAD (vad.py) runs first: no speech means no model call; long silences are cut
+short (vad.pack), each speech window is at most 30 s, so every call is a single
+Whisper window, and its timestamps are mapped back into the original timeline. With ``vad: false`` the whole audio
 goes through sequential long-form decoding instead.
 
 Decoding is deterministic: beam search, no sampling, one temperature. The
@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import EngineError, ModelError
 from ..transcript import Segment
-from ..vad import SAMPLE_RATE, Span, samples, speech_spans, speech_windows
+from ..vad import SAMPLE_RATE, Span, pack, samples, speech_spans, speech_windows
 from . import DecodeOptions, require
 from .guards import drop_loops
 from .windows import decode_windows
@@ -91,7 +91,11 @@ class TransformersEngine:
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         duration = audio.shape[0] / SAMPLE_RATE
-        spans = speech_spans(audio) if options.vad else [Span(0.0, duration)]
+        packed = pack(audio, speech_spans(audio)) if options.vad else None
+        if packed is not None:
+            audio, spans = packed.audio, packed.spans
+        else:
+            spans = [Span(0.0, duration)]
         windows = speech_windows(spans) if options.vad else spans
         if not windows or duration == 0.0:
             return [], (options.language or "und") if self._multilingual else "en"
@@ -110,7 +114,10 @@ class TransformersEngine:
             return [_window_segments(w, out.get("chunks") or []) for w, out in zip(pending, outputs)]
 
         try:
-            segments = decode_windows(windows, spans, decode) if options.vad else decode(windows)[0]
+            if packed is not None:
+                segments = [packed.restore(s) for s in decode_windows(windows, spans, decode)]
+            else:
+                segments = decode(windows)[0]
         except (RuntimeError, ValueError, TypeError) as exc:
             raise EngineError(f"transformers failed while transcribing: {exc}") from exc
         kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)

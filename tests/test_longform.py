@@ -49,7 +49,8 @@ def test_blocks_cover_the_file_once_in_order() -> None:
 
 
 @pytest.mark.slow
-def test_blocked_words_match_whole_file_words() -> None:
+def test_blocked_words_are_as_good_as_whole_file_words() -> None:
+    """Blocks cut at pauses cost no accuracy: both transcripts are held to the reference text."""
     from jekyll_asr.engines import load_engine
 
     engine = load_engine("faster-whisper", "tiny.en", device="cpu")
@@ -57,9 +58,13 @@ def test_blocked_words_match_whole_file_words() -> None:
     path = FIXTURES / "episode-12.mp3"
     whole, _ = engine.transcribe(decode(path), options)
     blocked, _, _ = transcribe_path(engine, path, options, block_seconds=25.0)
-    import jiwer
-
     import re
 
-    text = lambda segs: " ".join(re.sub(r"[^\w\s']", " ", " ".join(s.text for s in segs).lower()).split())
-    assert jiwer.wer(text(whole), text(blocked)) <= 0.05
+    import jiwer
+
+    text = lambda words: " ".join(re.sub(r"[^\w\s]", " ", words.lower().replace("'s", " is")).split())
+    reference = text((FIXTURES / "episode-12.txt").read_text())
+    whole_wer = jiwer.wer(reference, text(" ".join(s.text for s in whole)))
+    blocked_wer = jiwer.wer(reference, text(" ".join(s.text for s in blocked)))
+    assert whole_wer <= 0.12
+    assert blocked_wer <= whole_wer + 0.03

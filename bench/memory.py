@@ -1,11 +1,13 @@
-"""Peak memory of transcribing a 1-hour file, and how much of it is the waveform.
+"""Peak memory of transcribing a 1-hour file, against plain faster-whisper and the waveform.
 
 A 1-hour mp3 is made by looping episode-12.mp3 (PyAV encodes it; cached under
-bench/results/cache/). Two fresh processes read it: one only decodes it to
+bench/results/cache/). Three fresh processes read it: one only decodes it to
 float32 16 kHz (the waveform alone is 3600 s x 16000 x 4 B = 230 MB), one
-transcribes it with the default engine; each reports its peak RSS.
+transcribes it with jekyll-asr's default engine, one with plain faster-whisper
+(``WhisperModel(...).transcribe(path, beam_size=5)``, the same tiny.en weights);
+each reports its peak RSS.
 
-As a script it is the worker: ``python bench/memory.py decode|transcribe FILE --out JSON``.
+As a script it is the worker: ``python bench/memory.py decode|transcribe|plain FILE --out JSON``.
 """
 
 from __future__ import annotations
@@ -98,12 +100,36 @@ def transcribe(path: Path) -> dict[str, Any]:
     }
 
 
+def plain(path: Path) -> dict[str, Any]:
+    """Plain faster-whisper on the same file and weights: it decodes the whole file first."""
+    from faster_whisper import WhisperModel
+
+    from jekyll_asr.models import ctranslate2_model
+
+    model = WhisperModel(ctranslate2_model(MODEL), device="cpu", compute_type="int8")
+    cpu, started = cpu_seconds(), time.perf_counter()
+    segments, info = model.transcribe(str(path), beam_size=5)
+    words = sum(len(s.text.split()) for s in segments)
+    wall = time.perf_counter() - started
+    return {
+        "audio_s": info.duration,
+        "words": words,
+        "wall_s": wall,
+        "cpu_s": cpu_seconds() - cpu,
+        "rtf": info.duration / wall,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+WORKERS = {"decode": decode_only, "transcribe": transcribe, "plain": plain}
+
+
 def measure(*, seconds: float = 3600.0, timeout: float = 1800) -> dict[str, Any]:
     started = time.perf_counter()
     path = make_long_mp3(seconds)
     made_s = time.perf_counter() - started
     result: dict[str, Any] = {"file": path.name, "size_mb": path.stat().st_size / 1e6, "made_s": made_s}
-    for what in ("decode", "transcribe"):
+    for what in WORKERS:
         print(f"  memory: {what} {path.name} ...", file=sys.stderr, flush=True)
         done = run_worker([str(Path(__file__).resolve()), what, str(path)], timeout=timeout)
         result[what] = done.data if done.ok else {"error": done.error}
@@ -112,11 +138,11 @@ def measure(*, seconds: float = 3600.0, timeout: float = 1800) -> dict[str, Any]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("decode", "transcribe"))
+    parser.add_argument("what", choices=tuple(WORKERS))
     parser.add_argument("file", type=Path)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    write_json(args.out, decode_only(args.file) if args.what == "decode" else transcribe(args.file))
+    write_json(args.out, WORKERS[args.what](args.file))
 
 
 if __name__ == "__main__":

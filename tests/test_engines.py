@@ -180,6 +180,24 @@ def test_speech_after_a_window_stops_early_is_decoded_again():
     assert [s.text for s in segments] == ["from 0", "from 5", "from 10"]
 
 
+def test_a_segment_whose_first_word_starts_early_belongs_to_its_own_window():
+    from jekyll_asr.engines.faster_whisper_engine import _by_window
+
+    windows = [Span(0.0, 10.0), Span(10.0, 25.0)]
+    early = Segment(9.98, 14.0, "starts 20 ms before its window")  # word times are not exact
+    groups = _by_window(windows, [Segment(1.0, 9.5, "first"), early])
+    assert groups == [[Segment(1.0, 9.5, "first")], [early]]
+    # so decode_windows sees the second window's early stop and decodes the rest again
+    calls = []
+
+    def decode_stub(pending):
+        calls.append(pending)
+        return [[s for s in group] for group in _by_window(pending, [Segment(1.0, 9.5, "first"), early])] if len(calls) == 1 else [[]]
+
+    decode_windows(windows, [Span(0.0, 9.6), Span(10.0, 24.0)], decode_stub)
+    assert calls[1] == [Span(14.0, 25.0)]
+
+
 def test_a_window_the_model_calls_silent_is_not_retried():
     calls = []
 

@@ -124,15 +124,26 @@ def plain(path: Path) -> dict[str, Any]:
 WORKERS = {"decode": decode_only, "transcribe": transcribe, "plain": plain}
 
 
-def measure(*, seconds: float = 3600.0, timeout: float = 1800) -> dict[str, Any]:
+def measure_file(seconds: float, workers: tuple[str, ...], *, timeout: float) -> dict[str, Any]:
+    """Each worker in its own fresh process on a looped file of ``seconds``."""
     started = time.perf_counter()
     path = make_long_mp3(seconds)
     made_s = time.perf_counter() - started
     result: dict[str, Any] = {"file": path.name, "size_mb": path.stat().st_size / 1e6, "made_s": made_s}
-    for what in WORKERS:
+    for what in workers:
         print(f"  memory: {what} {path.name} ...", file=sys.stderr, flush=True)
         done = run_worker([str(Path(__file__).resolve()), what, str(path)], timeout=timeout)
         result[what] = done.data if done.ok else {"error": done.error}
+    return result
+
+
+def measure(*, seconds: float = 3600.0, longer_seconds: float = 10800.0, timeout: float = 1800) -> dict[str, Any]:
+    """The 1-hour file with all three workers; then, to show the peak does not grow with
+    length, a 3-hour file with jekyll-asr and decode-only (plain faster-whisper already
+    needs several GiB at 1 hour, and would take most of the run at 3)."""
+    result = measure_file(seconds, tuple(WORKERS), timeout=timeout)
+    if longer_seconds > seconds:
+        result["longer"] = measure_file(longer_seconds, ("decode", "transcribe"), timeout=timeout)
     return result
 
 

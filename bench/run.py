@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="repeats of the no-op build and git status (default 5, quick 3)")
     parser.add_argument("--files", type=int, default=1000, help="audio files in the no-op site (default 1000)")
     parser.add_argument("--hour-seconds", type=float, default=3600.0, help="length of the long memory file (default 3600)")
+    parser.add_argument("--model", default="tiny.en", help="bundled model of the speed rows: tiny.en (default) or base")
+    parser.add_argument("--longer-seconds", type=float, default=10800.0,
+                        help="length of the second memory file, jekyll-asr only (default 10800 = 3 h; 0 skips it)")
     parser.add_argument("--gpu", action="store_true", help="only the GPU batch-size benchmark (needs CUDA)")
     parser.add_argument("--gpu-smoke", action="store_true", help="the GPU benchmark's code on CPU with tiny dims")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of a saved latest.json")
@@ -73,7 +76,7 @@ def run_cpu(args: argparse.Namespace, info: dict) -> dict:
     if "speed" in wanted:
         import speed
 
-        stage("speed", lambda: speed.measure(with_long=not args.quick))
+        stage("speed", lambda: speed.measure(with_long=not args.quick, model=args.model))
         results["skipped"] += results["speed"]["notes"]
         if args.quick:
             results["skipped"].append("the long episode (--quick)")
@@ -92,7 +95,7 @@ def run_cpu(args: argparse.Namespace, info: dict) -> dict:
     elif "memory" in wanted:
         import memory
 
-        stage("memory", lambda: memory.measure(seconds=args.hour_seconds))
+        stage("memory", lambda: memory.measure(seconds=args.hour_seconds, longer_seconds=args.longer_seconds))
     results["stage_seconds"] = timings
     return results
 

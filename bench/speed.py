@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import FIXTURES, PYTHON, RESULTS, ROOT, SHARED_LONG, cpu_seconds, normalise, peak_rss_mib, wer  # noqa: E402
 
 SYSTEMS = ("jekyll-asr:auto", "jekyll-asr:transformers", "plain:pipeline", "plain:faster-whisper")
-MODEL = "tiny.en"
+MODEL = "tiny.en"  # default; --model base measures the bundled base model instead
 WARM_UP = FIXTURES / "welcome.wav"
 WELCOME = (
     "Welcome to the show. Today we talk about static sites, audio transcripts, "
@@ -70,7 +70,7 @@ def long_group() -> tuple[list[Path], list[str]] | None:
 # --- worker --------------------------------------------------------------------
 
 
-def _jekyll_asr(engine: str) -> tuple[Callable[[Path], str], str]:
+def _jekyll_asr(engine: str, model: str) -> tuple[Callable[[Path], str], str]:
     import tempfile
 
     from jekyll_asr.config import load_settings
@@ -78,9 +78,9 @@ def _jekyll_asr(engine: str) -> tuple[Callable[[Path], str], str]:
     from jekyll_asr.transcribe import transcribe_file
 
     with tempfile.TemporaryDirectory() as empty:
-        settings = load_settings(empty, {"model": MODEL, "engine": engine, "device": "cpu"})
+        settings = load_settings(empty, {"model": model, "engine": engine, "device": "cpu"})
     name, device = resolve_engine(engine, "cpu")
-    loaded = load_engine(name, MODEL, device=device)
+    loaded = load_engine(name, model, device=device)
 
     def run(path: Path) -> str:
         transcript = transcribe_file(path, settings, engine=loaded)
@@ -89,12 +89,12 @@ def _jekyll_asr(engine: str) -> tuple[Callable[[Path], str], str]:
     return run, f"engine {name}, beam {settings.beam_size}, VAD {'on' if settings.vad else 'off'}"
 
 
-def _plain_pipeline(notes: list[str]) -> tuple[Callable[[Path], str], str]:
+def _plain_pipeline(notes: list[str], model: str) -> tuple[Callable[[Path], str], str]:
     from transformers import pipeline
 
     from jekyll_asr.models import transformers_checkpoint
 
-    pipe = pipeline("automatic-speech-recognition", model=transformers_checkpoint(MODEL))
+    pipe = pipeline("automatic-speech-recognition", model=transformers_checkpoint(model))
     has_ffmpeg = shutil.which("ffmpeg") is not None
 
     def run(path: Path) -> str:
@@ -112,21 +112,21 @@ def _plain_pipeline(notes: list[str]) -> tuple[Callable[[Path], str], str]:
     return run, f"{how}, dtype {pipe.model.dtype}, default generate settings"
 
 
-def _plain_faster_whisper() -> tuple[Callable[[Path], str], str]:
+def _plain_faster_whisper(model: str) -> tuple[Callable[[Path], str], str]:
     from faster_whisper import WhisperModel
 
     from jekyll_asr.models import ctranslate2_model
 
-    model = WhisperModel(ctranslate2_model(MODEL), device="cpu", compute_type="int8")
+    whisper = WhisperModel(ctranslate2_model(model), device="cpu", compute_type="int8")
 
     def run(path: Path) -> str:
-        segments, _ = model.transcribe(str(path), beam_size=5)
+        segments, _ = whisper.transcribe(str(path), beam_size=5)
         return " ".join(s.text.strip() for s in segments)
 
     return run, "int8, beam 5, defaults otherwise"
 
 
-def serve(system: str) -> None:
+def serve(system: str, model: str = MODEL) -> None:
     """Load once, warm up once, then answer one JSON line per requested file on the real stdout."""
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever the libraries print goes to stderr, never into the replies
@@ -135,11 +135,11 @@ def serve(system: str) -> None:
     started = time.perf_counter()
     try:
         if system.startswith("jekyll-asr:"):
-            run, how = _jekyll_asr(system.split(":", 1)[1])
+            run, how = _jekyll_asr(system.split(":", 1)[1], model)
         elif system == "plain:pipeline":
-            run, how = _plain_pipeline(notes)
+            run, how = _plain_pipeline(notes, model)
         else:
-            run, how = _plain_faster_whisper()
+            run, how = _plain_faster_whisper(model)
         load_s = time.perf_counter() - started
         run(WARM_UP)  # one untimed warm-up
     except Exception as exc:  # report why this system cannot be measured; the others go on
@@ -157,10 +157,10 @@ def serve(system: str) -> None:
 class Worker:
     """One system in its own process, driven one file at a time."""
 
-    def __init__(self, system: str, log: Path, timeout: float) -> None:
+    def __init__(self, system: str, log: Path, timeout: float, model: str = MODEL) -> None:
         self.system, self.timeout = system, timeout
         self.log = open(log, "w")
-        self.proc = subprocess.Popen([PYTHON, str(Path(__file__).resolve()), system, "--serve"], cwd=ROOT,
+        self.proc = subprocess.Popen([PYTHON, str(Path(__file__).resolve()), system, "--serve", "--model", model], cwd=ROOT,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.info = self._read()
 
@@ -185,7 +185,7 @@ class Worker:
         return last
 
 
-def measure(*, with_long: bool, timeout: float = 900) -> dict[str, Any]:
+def measure(*, with_long: bool, model: str = MODEL, timeout: float = 900) -> dict[str, Any]:
     """All systems loaded side by side; each file goes to every system in turn (rotating order),
     so a change in the machine's load falls on all of them alike."""
     from jekyll_asr.audio import decode
@@ -203,7 +203,7 @@ def measure(*, with_long: bool, timeout: float = 900) -> dict[str, Any]:
     workers = {}
     for system in SYSTEMS:  # loaded one after another: no load time overlaps another
         print(f"  speed: loading {system} ...", file=sys.stderr, flush=True)
-        workers[system] = Worker(system, logs / f"speed-{system.replace(':', '-')}.log", timeout)
+        workers[system] = Worker(system, logs / f"speed-{system.replace(':', '-')}.log", timeout, model)
     live = [s for s, w in workers.items() if "error" not in w.info]
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {s: {g: [] for g in groups} for s in live}
     turn = 0
@@ -237,14 +237,16 @@ def measure(*, with_long: bool, timeout: float = 900) -> dict[str, Any]:
                 "words": sum(len(normalise(r["text"]).split()) for r in got),
                 "reference_words": sum(len(normalise(r).split()) for r in group_refs),
             }
-    return {"groups": {k: [p.name for p in v[0]] for k, v in groups.items()}, "systems": systems, "notes": notes}
+    return {"model": model, "groups": {k: [p.name for p in v[0]] for k, v in groups.items()}, "systems": systems, "notes": notes}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("system", choices=SYSTEMS)
     parser.add_argument("--serve", action="store_true", required=True)
-    serve(parser.parse_args().system)
+    parser.add_argument("--model", default=MODEL)
+    args = parser.parse_args()
+    serve(args.system, args.model)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def speed_rows(speed: dict[str, Any]) -> list[str]:
                     if g.get("reference_words") and g["words"] > 1.3 * g["reference_words"]:
                         notes.append(f"{who} wrote {g['words']:,} words for {g['reference_words']:,} spoken (invented text)")
                 rows.append(_row(
-                    "1", measure, _group_input(name, o),
+                    "1", measure, f"{_group_input(name, o)}, {speed.get('model', 'tiny.en')}",
                     f"{o['rtf']:.1f}×", f"{b['rtf']:.1f}×", f"{o['rtf'] / b['rtf']:.2f}",
                     f"{o['wer']:.3f} / {b['wer']:.3f}", "; ".join(notes),
                 ))
@@ -105,6 +105,21 @@ def memory_row(m: dict[str, Any]) -> str:
     )
 
 
+def longer_memory_row(m: dict[str, Any], shorter: dict[str, Any]) -> str:
+    """The 3-hour file: jekyll-asr against a process that only decodes it whole."""
+    measure = "Peak RSS: `jekyll-asr transcribe` of a 3× longer mp3 vs decoding that file alone"
+    t, d = m.get("transcribe", {}), m.get("decode", {})
+    if "error" in t or "error" in d:
+        return _row("4", measure, m.get("file", "—"), "—", "—", "—", "—", (t.get("error") or d.get("error", ""))[:200])
+    notes = f"float32 waveform {d['waveform_mib']:.0f} MiB; jekyll-asr ran at {t['rtf']:.1f}× real time, {t['words']:,} words"
+    if "peak_rss_mib" in shorter:
+        notes += f"; its peak on the {shorter['audio_s'] / 60:.0f} min file: {shorter['peak_rss_mib']:,.0f} MiB (×{t['peak_rss_mib'] / shorter['peak_rss_mib']:.2f} for ×{t['audio_s'] / shorter['audio_s']:.0f} the audio)"
+    return _row(
+        "4", measure, f"{t['audio_s'] / 60:.0f} min mp3, {m['size_mb']:.0f} MB",
+        f"{t['peak_rss_mib']:,.0f} MiB", f"{d['peak_rss_mib']:,.0f} MiB", f"{d['peak_rss_mib'] / t['peak_rss_mib']:.2f}", "—", notes,
+    )
+
+
 def render(results: dict[str, Any], machine_line: str) -> str:
     lines = [machine_line, "", *HEAD]
     if "speed" in results:
@@ -115,6 +130,8 @@ def render(results: dict[str, Any], machine_line: str) -> str:
         lines.append(hashing_row(results["hashing"]))
     if "memory" in results:
         lines.append(memory_row(results["memory"]))
+        if "longer" in results["memory"]:
+            lines.append(longer_memory_row(results["memory"]["longer"], results["memory"].get("transcribe", {})))
     skipped = results.get("skipped", [])
     if skipped:
         lines += ["", "Not measured in this run: " + "; ".join(skipped) + "."]

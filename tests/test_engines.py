@@ -283,6 +283,18 @@ def test_long_episode_gives_timed_segments_in_order(engines, fixtures, name):
 
 
 @pytest.mark.slow
+def test_batched_windows_keep_the_words_of_sequential_decoding(engines, fixtures):
+    """Batching is only for speed: the issue allows 0.02 WER between the two, no more."""
+    audio = decode(fixtures / "episode-12.mp3")
+    reference = (fixtures / "episode-12.txt").read_text()
+    engine = engines["faster-whisper"]
+    sequential = words(engine.transcribe(audio, DecodeOptions(batch_size=1))[0])
+    batched = words(engine.transcribe(audio, DecodeOptions(batch_size=4))[0])
+    assert wer(reference, sequential) <= MAX_WER_EPISODE
+    assert wer(reference, batched) <= wer(reference, sequential) + 0.02
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transformers", "faster-whisper"])
 def test_decoding_is_deterministic(engines, fixtures, name):
     audio = decode(fixtures / "goforward.wav")

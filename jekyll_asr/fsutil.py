@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from .errors import JekyllAsrError, PathError
+
+
+# atomic_write's temp files: mkstemp's ".NAME." + 8 random characters + ".tmp".
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the name of an ``atomic_write`` temp file (one a killed process may leave)."""
+    return _TEMP_NAME.fullmatch(name) is not None
 
 
 def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:

@@ -5,7 +5,9 @@ A cache entry is in use when a build of the site as it is now would read it
 file is in use when a build would write it, or when its audio is not
 transcribed yet (so a file waiting for another shard keeps its old outputs).
 Everything else listed in the outputs manifest or the cache folder is garbage.
-Orphaned generated files edited by hand are kept unless ``force``.
+Orphaned generated files edited by hand are kept unless ``force``. Temp files
+that a killed build left behind (``.NAME.XXXXXXXX.tmp``, see fsutil.atomic_write)
+go too: gc holds the build lock, so no build is writing them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Callable
 from .cache import TranscriptCache
 from .config import Settings
 from .errors import JekyllAsrError, UsageError
-from .fsutil import sha256_bytes
+from .fsutil import is_temp_name, sha256_bytes
 from .lock import SiteLock
 from .outputs import OutputManifest
 from .state import SiteState, manifest_path, site_state
@@ -32,10 +34,11 @@ class Garbage:
     outputs: tuple[str, ...] = ()  # generated files nothing references
     edited: tuple[str, ...] = ()  # orphaned generated files edited by hand: kept unless force
     forgotten: tuple[str, ...] = ()  # manifest entries whose file is already gone
+    temp_files: tuple[str, ...] = ()  # left by writes a killed build never finished
 
     @property
     def removed(self) -> tuple[str, ...]:
-        return self.cache_entries + self.outputs
+        return self.cache_entries + self.outputs + self.temp_files
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,7 @@ class Garbage:
             "outputs": list(self.outputs),
             "edited": list(self.edited),
             "forgotten": list(self.forgotten),
+            "temp_files": list(self.temp_files),
         }
 
 
@@ -72,7 +76,21 @@ def find_garbage(settings: Settings, state: SiteState, *, keep_other_settings: b
             edited.append(rel)
         else:
             outputs.append(rel)
-    return Garbage(tuple(entries), tuple(outputs), tuple(edited), tuple(forgotten))
+    return Garbage(tuple(entries), tuple(outputs), tuple(edited), tuple(forgotten), leftover_temp_files(settings, state))
+
+
+def leftover_temp_files(settings: Settings, state: SiteState) -> tuple[str, ...]:
+    """Temp files of unfinished writes, in the folders the tool writes to.
+
+    Those are its own trees (``.jekyll-asr``, the includes and captions folders,
+    searched whole) and the folders of the posts whose front matter it edits
+    (searched flat): never the rest of the user's site.
+    """
+    trees = [settings.site / ".jekyll-asr", settings.includes_path, settings.captions_path]
+    found = {p for tree in trees if tree.is_dir() for p in tree.rglob("*.tmp")}
+    posts = {(settings.site / user).parent for audio in state.audio for user in audio.users}
+    found |= {p for folder in posts if folder.is_dir() for p in folder.glob(".*.tmp")}
+    return tuple(sorted(_site_rel(settings, p) for p in found if is_temp_name(p.name) and p.is_file() and not p.is_symlink()))
 
 
 def collect_garbage(

@@ -59,7 +59,8 @@ def test_first_build_transcribes_each_content_once(built) -> None:
     )
     assert len(report.cached) == 1  # the second path of the same bytes
     include = (site / "_includes/transcripts/welcome.md").read_text()
-    assert "static sites" in include.lower()
+    # tiny.en int8 hears "static sites" or "static science" depending on the CPU's int8 kernels
+    assert "welcome to the show" in include.lower() and "every episode" in include.lower()
     for ext in ("vtt", "srt", "json", "txt"):
         assert (site / f"assets/transcripts/welcome.{ext}").is_file()
     assert "forward" in (site / "assets/transcripts/go.txt").read_text().lower()

@@ -158,6 +158,32 @@ def test_gc_keep_other_settings_and_force(site_with_orphans, capsys: pytest.Capt
     assert "ef" * 8 in (orphans - removed).pop()
 
 
+def test_gc_removes_temp_files_a_killed_build_left_and_nothing_like_them(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings(built_site)
+    shard = next(TranscriptCache(settings.cache_path).entries()).parent
+    left = {  # atomic_write's names: ".NAME." + 8 random characters + ".tmp"
+        "_includes/transcripts/.one.md.k3j_9x0a.tmp",
+        "_posts/.2026-01-01-one.md.ab12cd34.tmp",
+        f"{shard.relative_to(built_site).as_posix()}/.entry.json.zz99yy88.tmp",
+    }
+    users = {  # the user's own files, or folders the tool does not write to
+        "_posts/.draft.tmp", "_posts/notes.ab12cd34.tmp", "assets/images/.cover.png.ab12cd34.tmp",
+        "_includes/transcripts/.one.md.SHOUTING.tmp",
+    }
+    for rel in left | users:
+        (built_site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (built_site / rel).write_text("half a write")
+    assert main(["gc", str(built_site), "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert {line.removeprefix("would remove ") for line in out.splitlines()} == left
+    assert "3 temp files of interrupted builds" in err
+    assert main(["gc", str(built_site), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["temp_files"]) == left
+    assert not any((built_site / rel).exists() for rel in left)
+    assert all((built_site / rel).read_text() == "half a write" for rel in users)
+    assert main(["check", str(built_site)]) == 0
+
+
 def test_gc_stops_when_the_site_has_problems(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     post = built_site / "_posts/2026-01-02-two.md"
     post.write_text("---\ntitle: [oops\n---\n<audio src=\"/assets/audio/two.mp3\"></audio>\n")

@@ -24,6 +24,7 @@ import pytest
 
 from jekyll_asr.build import build
 from jekyll_asr.config import load_settings
+from jekyll_asr.gc import collect_garbage
 
 from .integrity import cache_entries, check_site_files, cli, popen_build, report, snapshot
 from .sitefactory import FIXTURES, Fixture, make_site
@@ -158,6 +159,8 @@ def test_killed_at_every_write_leaves_old_or_new_files(before_and_after, tmp_pat
         assert rerun.failed == [] and rerun.warnings == [], (n, rerun.failed, rerun.warnings)
         assert rerun.transcribed == []
         assert snapshot(site) == new, f"the rerun after a kill at {mode} #{n} did not finish the job"
+        collect_garbage(load_settings(site), say=lambda m: None)  # the temp files the kill left go, nothing else
+        assert not list(site.rglob("*.tmp")) and snapshot(site) == new
         shutil.rmtree(site)
     assert kills >= 10, kills
 

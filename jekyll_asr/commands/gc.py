@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     for rel in garbage.edited:
         print(f"kept {rel} (edited by hand; --force removes it)", file=sys.stderr)
     if not args.quiet:
-        print(f"jekyll-asr: {verb} {len(garbage.cache_entries)} cache entries and {len(garbage.outputs)} generated files",
+        temps = f" and {len(garbage.temp_files)} temp files of interrupted builds" if garbage.temp_files else ""
+        print(f"jekyll-asr: {verb} {len(garbage.cache_entries)} cache entries, {len(garbage.outputs)} generated files{temps}",
               file=sys.stderr)
     return 0

@@ -82,11 +82,12 @@ def find_garbage(settings: Settings, state: SiteState, *, keep_other_settings: b
 def leftover_temp_files(settings: Settings, state: SiteState) -> tuple[str, ...]:
     """Temp files of unfinished writes, in the folders the tool writes to.
 
-    Those are its own trees (``.jekyll-asr``, the includes and captions folders,
-    searched whole) and the folders of the posts whose front matter it edits
-    (searched flat): never the rest of the user's site.
+    Those are its own trees (state, manifest, cache wherever ``cache_dir`` puts
+    it, the includes and captions folders, searched whole) and the folders of
+    the posts whose front matter it edits (searched flat): never the rest of
+    the user's site.
     """
-    trees = [settings.site / ".jekyll-asr", settings.includes_path, settings.captions_path]
+    trees = [manifest_path(settings).parent, settings.cache_path, settings.includes_path, settings.captions_path]
     found = {p for tree in trees if tree.is_dir() for p in tree.rglob("*.tmp")}
     posts = {(settings.site / user).parent for audio in state.audio for user in audio.users}
     found |= {p for folder in posts if folder.is_dir() for p in folder.glob(".*.tmp")}

@@ -184,6 +184,17 @@ def test_gc_removes_temp_files_a_killed_build_left_and_nothing_like_them(built_s
     assert main(["check", str(built_site)]) == 0
 
 
+def test_gc_finds_temp_files_in_a_cache_dir_outside_dot_jekyll_asr(built_site: Path) -> None:
+    from jekyll_asr.gc import leftover_temp_files
+    from jekyll_asr.state import site_state
+
+    settings = load_settings(built_site, {"cache_dir": "_asr_cache"})
+    leftover = built_site / "_asr_cache/ab/.entry.json.ab12cd34.tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("half a write")
+    assert leftover_temp_files(settings, site_state(settings)) == ("_asr_cache/ab/.entry.json.ab12cd34.tmp",)
+
+
 def test_gc_stops_when_the_site_has_problems(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     post = built_site / "_posts/2026-01-02-two.md"
     post.write_text("---\ntitle: [oops\n---\n<audio src=\"/assets/audio/two.mp3\"></audio>\n")

@@ -192,7 +192,7 @@ def test_a_segment_whose_first_word_starts_early_belongs_to_its_own_window():
 
     def decode_stub(pending):
         calls.append(pending)
-        return [[s for s in group] for group in _by_window(pending, [Segment(1.0, 9.5, "first"), early])] if len(calls) == 1 else [[]]
+        return groups if len(calls) == 1 else [[]]
 
     decode_windows(windows, [Span(0.0, 9.6), Span(10.0, 24.0)], decode_stub)
     assert calls[1] == [Span(14.0, 25.0)]

@@ -310,59 +310,141 @@ def _lookup_and_transcribe(
 
     lazy = _LazyEngine(settings, engine, device)
     from . import audio as audio_mod
-    from . import longform
+    from . import batching, longform
 
     progress.total(sum(audio_mod.duration(settings.site / group[0].audio.path) or 0.0 for _, group in todo))
 
-    def decode(plan: RenderPlan):
+    def decode(plan: RenderPlan) -> _Decoded:
         """Samples of a short file (decoded ahead), None for a long one (streamed in blocks)."""
         path = settings.site / plan.audio.path
-        return longform.load_short(path), audio_mod.read_tags(path), audio_mod.duration(path)
+        samples = longform.load_short(path)
+        seconds = samples.size / audio_mod.SAMPLE_RATE if samples is not None else audio_mod.duration(path)
+        return _Decoded(samples, audio_mod.read_tags(path), seconds)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode") as pool:
-        pending: Future | None = pool.submit(decode, todo[0][1][0])
-        for i, (ident, group) in enumerate(todo):
-            plan = group[0]
-            rel = plan.audio.path.as_posix()
-            future, pending = pending, None
-            if i + 1 < len(todo):
-                pending = pool.submit(decode, todo[i + 1][1][0])  # decode the next file while this one runs
+    def finish(job: _Job, found: tuple[list[Any], str, float] | Exception) -> None:
+        """Store one file's transcript in the cache, or report why it has none."""
+        rel = job.group[0].audio.path.as_posix()
+        try:
+            if isinstance(found, Exception):
+                raise found
+            segments, language, seconds = found
+            transcript = Transcript(tuple(segments), language, seconds, settings.model, engine)
+            cache.put(job.ident[0], job.ident[1], keys[job.ident], transcript, job.decoded.tags)
+            # Read back: the stored (rounded) entry is what every later build renders from.
+            entry = cache.get(job.ident[0], job.ident[1])
+            assert entry is not None
+        except JekyllAsrError as exc:
+            log.debug("transcribing %s failed", rel, exc_info=exc)
+            report.fail(rel, _reason(str(exc), settings.site / job.group[0].audio.path, rel))
+            return
+        except Exception as exc:  # one bad file must not stop the build; the rest still get done
+            log.debug("transcribing %s failed", rel, exc_info=exc)
+            report.fail(rel, f"{type(exc).__name__}: {exc}")
+            return
+        report.audio_seconds += seconds
+        report.transcribed.append(rel)
+        for member in job.group:  # the same bytes under other paths: transcribed once
+            entries[member.audio.path.as_posix()] = entry
+            if member is not job.group[0]:
+                report.cached.append(member.audio.path.as_posix())
+
+    def run(model: Any, jobs: list[_Job]) -> None:
+        """Transcribe ``jobs`` (one engine call for a group of short files) and store each."""
+        options = decode_options(settings, jobs[0].group[0].prompt)
+        if jobs[0].decoded.samples is None:  # a long file, block by block
+            job = jobs[0]
             try:
-                samples, tags, declared = future.result()
-                seconds = len(samples) / audio_mod.SAMPLE_RATE if samples is not None else declared
-                progress.file_started(rel, seconds)
-                try:
-                    model = lazy.get()
-                except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
-                    report.fail(rel, str(exc))
-                    for _, rest in todo[i + 1 :]:
-                        report.fail(rest[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
-                    break
-                report.model_loaded = True
-                options = decode_options(settings, plan.prompt)
-                segments, language, seconds = longform.transcribe(model, settings.site / plan.audio.path, samples, options)
-                del samples
-                transcript = Transcript(tuple(segments), language, seconds, settings.model, engine)
-                cache.put(ident[0], ident[1], keys[ident], transcript, tags)
-                # Read back: the stored (rounded) entry is what every later build renders from.
-                entry = cache.get(ident[0], ident[1])
-                assert entry is not None
-                progress.advance(seconds)
-            except JekyllAsrError as exc:
-                log.debug("transcribing %s failed", rel, exc_info=True)
-                report.fail(rel, _reason(str(exc), settings.site / plan.audio.path, rel))
-                continue
-            except Exception as exc:  # one bad file must not stop the build; the rest still get done
-                log.debug("transcribing %s failed", rel, exc_info=True)
-                report.fail(rel, f"{type(exc).__name__}: {exc}")
-                continue
-            report.audio_seconds += seconds
-            report.transcribed.append(rel)
-            for member in group:  # the same bytes under other paths: transcribed once
-                entries[member.audio.path.as_posix()] = entry
-                if member is not plan:
-                    report.cached.append(member.audio.path.as_posix())
+                found: Any = longform.transcribe(model, settings.site / job.group[0].audio.path, None, options)
+            except Exception as exc:  # reported by finish
+                found = exc
+            finish(job, found)
+            return
+        results = batching.transcribe_group(model, [j.decoded.samples for j in jobs], options)
+        for job, result in zip(jobs, results):
+            finish(job, result if isinstance(result, Exception) else (*result, job.decoded.seconds))
+            job.decoded.samples = None  # let the audio go as soon as it is done
+
+    seen: set[tuple[str, str]] = set()
+    jobs_ahead = _decoded_ahead(todo, decode, ahead=batching.MAX_FILES)
+    for jobs in batching.groups(
+        jobs_ahead,
+        seconds=lambda j: None if j.error is not None else j.decoded.short_seconds,
+        options=lambda j: j.group[0].prompt,
+    ):
+        seen.update(j.ident for j in jobs)
+        if jobs[0].error is not None:  # it could not be decoded
+            finish(jobs[0], jobs[0].error)
+            continue
+        label = jobs[0].group[0].audio.path.as_posix() + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
+        seconds = sum(j.decoded.seconds or 0.0 for j in jobs)
+        progress.file_started(label, seconds)
+        try:
+            model = lazy.get()
+        except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
+            report.fail(jobs[0].group[0].audio.path.as_posix(), str(exc))
+            rest = [j.group for j in jobs[1:]] + [group for ident, group in todo if ident not in seen]
+            for group in rest:
+                report.fail(group[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
+            break
+        report.model_loaded = True
+        run(model, jobs)
+        progress.advance(seconds)
+    jobs_ahead.close()
     return entries, fresh
+
+
+@dataclass
+class _Decoded:
+    """A file read ahead of the model: samples (None: long, streamed later), tags, length."""
+
+    samples: Any
+    tags: Any
+    seconds: float | None
+
+    @property
+    def short_seconds(self) -> float | None:
+        """Length of a file decoded whole; None for a long one (it goes alone)."""
+        return None if self.samples is None else self.seconds
+
+
+@dataclass
+class _Job:
+    """One content hash to transcribe: its plans, and what decoding it gave."""
+
+    ident: tuple[str, str]
+    group: list[RenderPlan]
+    decoded: _Decoded | None = None
+    error: Exception | None = None
+
+
+def _decoded_ahead(todo: list[Any], decode: Callable[[RenderPlan], _Decoded], *, ahead: int):
+    """``todo`` as jobs in order, each decoded on a worker thread ``ahead`` files before it is needed."""
+    from collections import deque
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode")
+    waiting: deque[tuple[_Job, Future]] = deque()
+    items = iter(todo)
+
+    def refill() -> None:
+        while len(waiting) < ahead:
+            nxt = next(items, None)
+            if nxt is None:
+                return
+            job = _Job(nxt[0], nxt[1])
+            waiting.append((job, pool.submit(decode, job.group[0])))
+
+    try:
+        refill()
+        while waiting:
+            job, future = waiting.popleft()
+            refill()  # the worker decodes the next files while the model runs on this one
+            try:
+                job.decoded = future.result()
+            except Exception as exc:  # reported for this file only
+                job.error = exc
+            yield job
+    finally:  # the build stopped early (no model): decode nothing more
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_outputs(

@@ -1,10 +1,12 @@
-"""Transcribe one file, outside any site: the library call behind ``jekyll-asr transcribe``."""
+"""Transcribe files outside any site: the library calls behind ``jekyll-asr transcribe``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .config import Settings
+from .errors import JekyllAsrError
 from .transcript import Transcript
 
 
@@ -13,16 +15,65 @@ def transcribe_file(path: Path | str, settings: Settings, *, engine=None) -> Tra
 
     Pass a loaded ``engine`` to reuse one model across many files.
     """
-    from . import longform
+    (_, result), = transcribe_files([path], settings, engine=engine)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def transcribe_files(
+    paths: Sequence[Path | str], settings: Settings, *, engine=None
+) -> Iterator[tuple[Path, Transcript | Exception]]:
+    """Each file's transcript, or the error that stopped it, in order.
+
+    Short files go to the engine in groups (batching.py), so many clips cost
+    fewer model calls; a file's words are the same alone or in a group. The
+    model is loaded (once) only when a file needs it; an error loading it is
+    raised, since every file would fail the same way.
+    """
+    from . import batching, longform
+    from .audio import SAMPLE_RATE
     from .build import decode_options
     from .engines import load_engine, resolve_engine
     from .glossary import Glossary, prompt_text
 
     name, device = resolve_engine(settings.engine, settings.device)
-    path = Path(path)
-    samples = longform.load_short(path)
-    if engine is None:
-        engine = load_engine(name, settings.model, device=device, revision=settings.model_revision)
     options = decode_options(settings, prompt_text(Glossary.from_config(list(settings.glossary))))
-    segments, language, seconds = longform.transcribe(engine, path, samples, options)
-    return Transcript(tuple(segments), language, seconds, settings.model, getattr(engine, "name", name))
+    loaded = [engine]
+
+    def model():
+        if loaded[0] is None:
+            loaded[0] = load_engine(name, settings.model, device=device, revision=settings.model_revision)
+        return loaded[0]
+
+    def read(path: Path) -> tuple[Path, object]:
+        try:
+            return path, longform.load_short(path)
+        except JekyllAsrError as exc:
+            return path, exc
+
+    def done(path: Path, found: tuple[list, str, float]) -> Transcript:
+        segments, language, seconds = found
+        return Transcript(tuple(segments), language, seconds, settings.model, getattr(loaded[0], "name", name))
+
+    def seconds(item: tuple[Path, object]) -> float | None:
+        samples = item[1]
+        return None if samples is None or isinstance(samples, Exception) else samples.size / SAMPLE_RATE
+
+    for group in batching.groups((read(Path(p)) for p in paths), seconds=seconds, options=lambda item: options):
+        path, samples = group[0]
+        if isinstance(samples, Exception):
+            yield path, samples
+            continue
+        if samples is None:  # a long file, block by block
+            try:
+                yield path, done(path, longform.transcribe(model(), path, None, options))
+            except JekyllAsrError as exc:
+                yield path, exc
+            continue
+        results = batching.transcribe_group(model(), [s for _, s in group], options)
+        for (path, samples), result in zip(group, results):
+            if isinstance(result, Exception):
+                yield path, result
+            else:
+                yield path, done(path, (*result, samples.size / SAMPLE_RATE))

@@ -115,7 +115,7 @@ def before_and_after(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, di
     root = tmp_path_factory.mktemp("crash-writes")
     site = make_site(root / "pending", {
         "_config.yml": CONFIG,
-        "assets/audio/cards.wav": Fixture("cards-001.wav"),
+        "assets/audio/cards.wav": Fixture("cards-003.wav"),
         "assets/audio/go.wav": Fixture("goforward.wav"),
         "_posts/2026-01-01-cards.md": "---\r\ntitle: Cards\r\naudio: /assets/audio/cards.wav\r\n---\r\nCRLF body.\r\n",
         "_posts/2026-01-02-go.md": "---\ntitle: Go\n---\n<audio src=\"/assets/audio/go.wav\"></audio>\n",

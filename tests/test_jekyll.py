@@ -320,7 +320,7 @@ layout: post
 title: Cards
 audio: /assets/audio/cards.wav
 ---
-Ten of clubs.
+A card called out loud.
 """
 PLUGIN_LAYOUT = """<html><body>{% include asr/audio-player.html %}{{ content }}{% include asr/transcript.html %}</body></html>
 """
@@ -337,7 +337,7 @@ def _plugin_site(root: Path, audio: Fixture, config: str = "title: Plugin test\n
 @pytest.mark.jekyll
 @pytest.mark.slow
 def test_plugin_runs_jekyll_asr_build_before_jekyll_reads_the_site(tmp_path: Path) -> None:
-    site = _plugin_site(tmp_path, Fixture("cards-001.wav"))
+    site = _plugin_site(tmp_path, Fixture("cards-003.wav"))
     built = jekyll_build(site)
     assert built.returncode == 0, built.stdout + built.stderr
     assert "jekyll-asr:" in built.stdout

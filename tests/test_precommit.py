@@ -135,7 +135,7 @@ def test_commit_with_new_audio_fails_then_passes(tmp_path: Path, hooks_repo: Pat
     # jekyll-asr-check: passes on the committed site, fails when the audio changes, never transcribes
     assert try_repo(site, hooks_repo, "jekyll-asr-check", env, "--all-files").returncode == 0
     entries = sorted((site / ".jekyll-asr/cache").glob("??/*.json"))
-    shutil.copyfile(Path(__file__).parent / "fixtures" / "cards-001.wav", site / "assets/audio/go.wav")
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "cards-003.wav", site / "assets/audio/go.wav")
     git(site, "add", "-A", env=env)
     stale = try_repo(site, hooks_repo, "jekyll-asr-check", env)
     assert stale.returncode == 1

@@ -36,10 +36,10 @@ def quiet_build(site: Path, **kwargs):
 
 @pytest.fixture(scope="module")
 def built_cards(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One built site ("10 of clubs"): tests copy it, so only this fixture runs the model."""
+    """One built site ("seven of clubs"; every decode mode we measured hears it right): tests copy it, so only this fixture runs the model."""
     site = make_site(tmp_path_factory.mktemp("cards"), {
         "_config.yml": CONFIG,
-        "assets/audio/cards.wav": Fixture("cards-001.wav"),
+        "assets/audio/cards.wav": Fixture("cards-003.wav"),
         "_posts/2026-01-01-cards.md": post("/assets/audio/cards.wav", "Cards"),
     })
     result = quiet_build(site)
@@ -68,7 +68,7 @@ def test_bad_audio_one_line_each_good_files_still_done(tmp_path: Path) -> None:
     """Protection: per-file error boundary in build + decode's truncation/header checks +
     reporting of audio-named files that are not audio. Without them a bad file would stop
     the build with a traceback, be skipped in silence, or be transcribed into invented words."""
-    files = {"_config.yml": CONFIG, "assets/audio/good.wav": Fixture("cards-001.wav"),
+    files = {"_config.yml": CONFIG, "assets/audio/good.wav": Fixture("cards-003.wav"),
              "assets/audio/ogg-named.mp3": Fixture("ogg-named.mp3")}
     for name in [*BAD, "ogg-named.mp3", "good.wav"]:
         files.setdefault(f"assets/audio/{name}", Fixture(name))

@@ -1,4 +1,4 @@
-"""``jekyll-asr transcribe FILE``: print one file's transcript."""
+"""``jekyll-asr transcribe FILE...``: print transcripts of files outside a site."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import JekyllAsrError, UsageError
 from . import CONFIG_FLAGS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="an audio file")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (short ones are batched together)")
     parser.add_argument("--format", default="txt", choices=["txt", "md", "json", "vtt", "srt"])
     parser.add_argument("--site", default=None, help="read settings from this site's _config.yml (default: . when it has one)")
     group = parser.add_argument_group("settings")
@@ -21,12 +21,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import load_settings
-    from ..transcribe import transcribe_file
+    import sys
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+    from ..config import load_settings
+    from ..transcribe import transcribe_files
+
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
     site = Path(args.site) if args.site else (Path(".") if Path("_config.yml").is_file() else None)
     overrides = {k: getattr(args, k, None) for k in ("model", "model_revision", "engine", "device", "language", "task", "beam_size", "batch_size", "vad")}
     if site is None:
@@ -36,9 +39,22 @@ def run(args: argparse.Namespace) -> int:
             settings = load_settings(empty, overrides)
     else:
         settings = load_settings(site, overrides)
-    transcript = transcribe_file(path, settings)
-    print(render(transcript, args.format, path))
-    return 0
+    failed = 0
+    for n, (path, result) in enumerate(transcribe_files(paths, settings)):
+        if isinstance(result, Exception):
+            failed += 1
+            print(f"error: {path}: {_reason(result, path)}", file=sys.stderr, flush=True)
+            continue
+        if len(paths) > 1:  # as head(1) and tail(1) do
+            print(("\n" if n else "") + f"==> {path} <==")
+        print(render(result, args.format, path), flush=True)
+    return 1 if failed else 0
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """The error's message, without the path the line already names."""
+    text = str(exc) if isinstance(exc, JekyllAsrError) else f"{type(exc).__name__}: {exc}"
+    return text.removeprefix(f"{path}: ")
 
 
 def render(transcript, fmt: str, path: Path) -> str:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Bump when a change here or in an engine module changes the words for the same
 # options (decode kwargs, VAD windows, guards): every cached transcript is redone.
-DECODE_VERSION = 3
+DECODE_VERSION = 4  # 4: every VAD window decoded in batches (one-window files no longer sequential)
 
 TASKS = ("transcribe", "translate")
 DEVICES = ("auto", "cpu", "cuda")

@@ -8,38 +8,48 @@ without speech never reaches the model, long silences are cut short
 (vad.pack: fuller windows, fewer of them), only speech windows are decoded,
 and timestamps are mapped back to the original timeline.
 
-Audio with one speech window (at most 30 s) runs sequentially; longer audio
-runs its windows through ``BatchedInferencePipeline``, which measured faster on
-2 CPU cores for both the 64 s and the 233 s test episodes.
+With VAD, every speech window is decoded in batches (``transcribe_many``):
+one encoder call and one beam search for up to ``batch_size`` windows, of one
+file or of several. Short clips cost a full 30 s window each, so batching the
+windows of several clips is where a site of many short files gains (measured:
+1.4x on the 13 test clips, 2 cores). A window's tokens do not depend on the
+other windows in its batch (each row of CTranslate2's batched encoder and beam
+search is computed alone; tests/test_engines.py checks it), and word times are
+aligned per file, so a file's transcript is the same alone or in company.
+Without VAD, audio runs through faster-whisper's sequential long-form loop.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..errors import EngineError, ModelError
 from ..transcript import Segment
-from ..vad import SAMPLE_RATE, Span, pack, speech_spans, speech_windows
+from ..vad import SAMPLE_RATE, Packed, Span, pack, samples, speech_spans, speech_windows
 from . import DecodeOptions, require
 from .guards import drop_loops
-from .windows import decode_windows
+from .windows import Job, decode_windows_many
 
 DEFAULT_BATCH = {"cpu": 4, "cuda": 16}  # CPU: 4 as fast as 8 on 2 cores, half the attention memory
 
-# Keyword arguments shared by the sequential and the batched transcribe.
+# The sequential long-form transcribe (vad: false).
 _DETERMINISTIC: dict[str, Any] = {
     "temperature": 0.0,  # a list would fall back to sampling: not reproducible
     "compression_ratio_threshold": 2.4,
     "log_prob_threshold": -1.0,
     "no_speech_threshold": 0.6,
     "condition_on_previous_text": False,
-    "without_timestamps": False,  # long-form decoding (vad: false) seeks by timestamp tokens
+    "without_timestamps": False,  # long-form decoding seeks by timestamp tokens
     "word_timestamps": True,
-    "vad_filter": False,  # vad.py already chose the windows
+    "vad_filter": False,
 }
+# faster-whisper's (and openai/whisper's) defaults for joining punctuation to words.
+_PREPEND = "\"'“¿([{-"
+_APPEND = "\"'.。,，!！?？:：”)]}、"
 
 
 def split_at_pauses(
@@ -83,7 +93,6 @@ class FasterWhisperEngine:
     def __init__(self, model: Any, *, device: str) -> None:
         self._model = model
         self._device = device
-        self._batched: Any = None
 
     @classmethod
     def load(cls, model: str, *, device: str, revision: str = "main") -> "FasterWhisperEngine":
@@ -118,10 +127,116 @@ class FasterWhisperEngine:
         return cls(model, device=kind)
 
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        return self.transcribe_many([audio], options)[0]
+
+    def transcribe_many(self, audios: list[np.ndarray], options: DecodeOptions) -> list[tuple[list[Segment], str]]:
+        """(segments, language) per file; the windows of all of them share batches."""
+        audios = [np.ascontiguousarray(a, dtype=np.float32) for a in audios]
+        try:
+            if not options.vad:
+                return [self._sequential(audio, options) for audio in audios]
+            files = [self._prepare(audio, options) for audio in audios]
+            found = decode_windows_many(
+                [(f.windows, f.packed.spans if f.packed else []) for f in files],
+                lambda jobs: self._decode(files, jobs, options),
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"faster-whisper failed while transcribing: {exc}") from exc
+        results = []
+        for f, segments in zip(files, found):
+            restored = [f.packed.restore(s) for s in segments] if f.packed else []
+            kept = drop_loops(restored, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
+            results.append((kept, f.language))
+        return results
+
+    def _prepare(self, audio: np.ndarray, options: DecodeOptions) -> "_File":
+        """VAD, packing and (when not given) the language: everything decided per file."""
+        language = self._fallback_language(options)
+        if audio.shape[0] == 0:
+            return _File(None, [], [], language)
+        packed = pack(audio, speech_spans(audio))
+        windows = speech_windows(packed.spans)
+        if windows and options.language is None and self._model.model.is_multilingual:
+            language = self._model.detect_language(audio=packed.audio)[0]
+        silences = [(a.end, b.start) for a, b in zip(packed.spans, packed.spans[1:])]
+        return _File(packed, windows, silences, language)
+
+    def _decode(self, files: list["_File"], jobs: list[Job], options: DecodeOptions) -> list[list[Segment]]:
+        """Segments (packed timeline) per job; windows of one language go in batches together."""
+        batch = options.batch_size or DEFAULT_BATCH[self._device]
+        out: list[list[Segment]] = [[] for _ in jobs]
+        last_speech: dict[int, float] = {}  # per file: word timing looks back at the speech before
+        for language in dict.fromkeys(files[i].language for i, _ in jobs):
+            order = [k for k, (i, _) in enumerate(jobs) if files[i].language == language]
+            for at in range(0, len(order), batch):
+                picked = order[at : at + batch]
+                decoded = self._batch(files, [jobs[k] for k in picked], language, options, last_speech)
+                for k, segment in zip(picked, decoded):
+                    i = jobs[k][0]
+                    pieces = split_at_pauses(segment, files[i].length, files[i].silences)
+                    out[k] = [p for p in pieces if p.text]
+        return out
+
+    def _batch(
+        self, files: list["_File"], jobs: list[Job], language: str, options: DecodeOptions, last_speech: dict[int, float]
+    ) -> list[Any]:
+        """One encoder call and one beam search for ``jobs``; word times aligned per file."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import Word, get_suppressed_tokens
+
+        model = self._model
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
+        chunks = [samples(files[i].packed.audio, w) for i, w in jobs]
+        features = np.stack([pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in chunks])
+        encoded = model.encode(features)
+        previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+        prompt = model.get_prompt(
+            tokenizer, previous, without_timestamps=True, hotwords=", ".join(options.hotwords) or None
+        )
+        results = model.model.generate(
+            encoded,
+            [list(prompt) for _ in jobs],
+            beam_size=options.beam_size,
+            max_length=model.max_length,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        )
+        decoded = []
+        for (i, window), chunk, result in zip(jobs, chunks, results):
+            seconds = chunk.shape[0] / SAMPLE_RATE
+            tokens = result.sequences_ids[0]
+            decoded.append(
+                {
+                    "start": window.start,
+                    "end": window.start + seconds,
+                    "tokens": tokens,
+                    "text": tokenizer.decode(tokens),
+                    "seek": int(window.start * model.frames_per_second),
+                    "frames": int(np.ceil(seconds) * model.frames_per_second),
+                }
+            )
+        for i in dict.fromkeys(i for i, _ in jobs):  # per file, so a file's word times never see another file
+            rows = [k for k, (j, _) in enumerate(jobs) if j == i]
+            with _EncoderRows(encoded, rows, len(jobs)) as own:
+                last_speech[i] = model.add_word_timestamps(
+                    [[decoded[k]] for k in rows], tokenizer, own, [decoded[k]["frames"] for k in rows],
+                    _PREPEND, _APPEND, last_speech.get(i, 0.0),
+                )
+        return [
+            _Decoded(round(d["start"], 3), round(d["end"], 3), d["text"], [Word(**w) for w in d.get("words", [])])
+            for d in decoded
+        ]
+
+    def _sequential(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+        """No VAD: faster-whisper's own long-form loop, seeking by timestamp tokens."""
         duration = audio.shape[0] / SAMPLE_RATE
-        kwargs = dict(
-            _DETERMINISTIC,
+        if duration == 0.0:
+            return [], self._fallback_language(options)
+        found, info = self._model.transcribe(
+            audio,
+            clip_timestamps="0",
+            **_DETERMINISTIC,
             language=options.language,
             task=options.task,
             beam_size=options.beam_size,
@@ -129,71 +244,60 @@ class FasterWhisperEngine:
             initial_prompt=options.initial_prompt,
             hotwords=", ".join(options.hotwords) or None,
         )
-        language = [self._fallback_language(options)]
-        if duration == 0.0:
-            return [], language[0]
-        packed = pack(audio, speech_spans(audio)) if options.vad else None
-        source = audio if packed is None else packed.audio
-        length = source.shape[0] / SAMPLE_RATE
-        silences = [] if packed is None else [(a.end, b.start) for a, b in zip(packed.spans, packed.spans[1:])]
-        # Word times find the pauses inside a window (segments from timestamp tokens
-        # miss them; with a prompt tiny.en writes one segment per window), and with
-        # them the batched windows need no timestamp tokens: measured on episode-40,
-        # keeping the tokens as well cost 1.35x the time and raised WER from 0.074 to
-        # 0.093. Where a window stops early, its last word's end tells decode_windows
-        # where to go back. Audio of one span has no pause to find. (The sequential
-        # path, in _run, always keeps the tokens: it seeks by them.)
-        if packed is not None:
-            kwargs["word_timestamps"] = kwargs["without_timestamps"] = bool(silences)
-
-        def decode(windows: list[Span]) -> list[list[Segment]]:
-            found, info = self._run(source, windows if packed is not None else None, options, kwargs)
-            language[0] = kwargs["language"] = info.language  # detected once, then pinned for retries
-            pieces = [piece for s in found for piece in split_at_pauses(s, length, silences)]
-            return _by_window(windows, pieces)
-
-        try:
-            if packed is not None:
-                segments = [packed.restore(s) for s in decode_windows(speech_windows(packed.spans), packed.spans, decode)]
-            else:
-                segments = decode([Span(0.0, duration)])[0]
-        except (RuntimeError, ValueError) as exc:
-            raise EngineError(f"faster-whisper failed while transcribing: {exc}") from exc
+        segments = [piece for s in found for piece in split_at_pauses(s, duration) if piece.text]
         kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
-        return kept, language[0]
-
-    def _run(self, audio: np.ndarray, windows: list[Span] | None, options: DecodeOptions, kwargs: dict[str, Any]) -> Any:
-        """Sequential for one window (or no VAD), batched for several (measured faster)."""
-        if windows is None:
-            return self._model.transcribe(audio, clip_timestamps="0", **kwargs)
-        batch = options.batch_size or DEFAULT_BATCH[self._device]
-        if len(windows) < 2 or batch < 2:
-            clips = [t for w in windows for t in (w.start, w.end)]
-            # Sequential decoding seeks by timestamp tokens: measured 1.4x slower without them.
-            return self._model.transcribe(audio, clip_timestamps=clips, **dict(kwargs, without_timestamps=False))
-        clips = [{"start": w.start, "end": w.end} for w in windows]
-        return self._pipeline().transcribe(audio, clip_timestamps=clips, batch_size=batch, **kwargs)
-
-    def _pipeline(self) -> Any:
-        if self._batched is None:
-            from faster_whisper import BatchedInferencePipeline
-
-            self._batched = BatchedInferencePipeline(self._model)
-        return self._batched
+        return kept, info.language
 
     def _fallback_language(self, options: DecodeOptions) -> str:
         """The language to report for a transcript with no speech in it."""
         return (options.language or "und") if self._model.model.is_multilingual else "en"
 
 
-def _by_window(windows: list[Span], segments: list[Segment]) -> list[list[Segment]]:
-    """Segments grouped by the window they overlap most (windows do not overlap).
+@dataclass
+class _File:
+    """One file's part of a ``transcribe_many`` call."""
 
-    Not by where they start: a first word's time can fall a few milliseconds
-    before its window, and the window would look empty to decode_windows.
+    packed: Packed | None  # None: no samples at all
+    windows: list[Span]
+    silences: list[tuple[float, float]]  # pauses between VAD spans, packed timeline
+    language: str
+
+    @property
+    def length(self) -> float:
+        return 0.0 if self.packed is None else self.packed.audio.shape[0] / SAMPLE_RATE
+
+
+@dataclass
+class _Decoded:
+    """One window's decode, shaped like a faster-whisper segment for ``split_at_pauses``."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Any] = field(default_factory=list)
+
+
+class _EncoderRows:
+    """The encoder output of some rows of a batch (all of it when that is all rows).
+
+    CTranslate2 cannot slice a StorageView, so the rows go through NumPy on the
+    host; the array stays alive while the slice is in use (they share memory).
     """
-    groups: list[list[Segment]] = [[] for _ in windows]
-    for segment in segments:
-        overlaps = [min(segment.end, w.end) - max(segment.start, w.start) for w in windows]
-        groups[overlaps.index(max(overlaps))].append(segment)
-    return groups
+
+    def __init__(self, encoded: Any, rows: list[int], size: int) -> None:
+        self.encoded, self.rows, self.size = encoded, rows, size
+        self._host: Any = None
+
+    def __enter__(self) -> Any:
+        if len(self.rows) == self.size:
+            return self.encoded
+        import ctranslate2
+
+        on_host = self.encoded.device == "cpu"
+        host = self.encoded if on_host else self.encoded.to_device(ctranslate2.Device.cpu)
+        self._host = np.ascontiguousarray(np.asarray(host)[self.rows])
+        view = ctranslate2.StorageView.from_array(self._host)
+        return view if on_host else view.to_device(ctranslate2.Device.cuda)
+
+    def __exit__(self, *exc: object) -> None:
+        self._host = None

@@ -1,0 +1,81 @@
+"""Short files transcribed together, so their windows share the model's batches.
+
+Whisper pays a full 30 s window for a 3 s clip; an engine that can decode the
+windows of several files in one batch (``transcribe_many``) does a site of
+short clips in fewer, fuller model calls. A file's words and times are the same
+alone or in a group (the engine guarantees it), so grouping is only a matter of
+speed and memory: a group holds at most ``MAX_FILES`` files and ``MAX_SECONDS``
+of audio, all decoded with the same options. Long files (streamed in blocks by
+longform.py) always go alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import numpy
+
+    from .engines import DecodeOptions, Engine
+    from .transcript import Segment
+
+MAX_FILES = 8  # two CPU batches of one-window clips
+MAX_SECONDS = 240.0  # of decoded audio held for one group (15 MiB as float32)
+
+T = TypeVar("T")
+log = logging.getLogger("jekyll_asr")
+
+
+def groups(items: Iterable[T], *, seconds: Callable[[T], float | None], options: Callable[[T], Any]) -> Iterator[list[T]]:
+    """Consecutive ``items`` in groups one engine call can take.
+
+    ``seconds`` is an item's decoded length, or None for a long (streamed) file
+    or one that failed to decode: such an item is a group of its own.
+    """
+    group: list[T] = []
+    total = 0.0
+    for item in items:
+        length = seconds(item)
+        fits = (
+            length is not None
+            and group
+            and len(group) < MAX_FILES
+            and total + length <= MAX_SECONDS
+            and options(item) == options(group[0])
+        )
+        if group and not fits:
+            yield group
+            group, total = [], 0.0
+        group.append(item)
+        total += length or 0.0
+        if length is None:
+            yield group
+            group, total = [], 0.0
+    if group:
+        yield group
+
+
+def transcribe_group(
+    engine: "Engine", audios: list["numpy.ndarray"], options: "DecodeOptions"
+) -> list[tuple[list["Segment"], str] | Exception]:
+    """(segments, language) per file, or the exception that stopped that file.
+
+    One call when the engine batches across files; when that call fails, each
+    file is tried alone, so the error names the file at fault and the others
+    are still transcribed.
+    """
+    many = getattr(engine, "transcribe_many", None)
+    if many is not None and len(audios) > 1:
+        try:
+            return list(many(audios, options))
+        except Exception as exc:  # noqa: BLE001 - any failure: find the file at fault below
+            log.debug("a group of %d files failed; transcribing them one by one", len(audios), exc_info=exc)
+    results: list[tuple[list["Segment"], str] | Exception] = []
+    for audio in audios:
+        try:
+            results.append(engine.transcribe(audio, options))
+        except Exception as exc:  # noqa: BLE001 - reported for this file; the others go on
+            results.append(exc)
+    return results

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["build", "load_settings", "transcribe_file", "Settings", "Report", "Transcript", "Segment"]
+__all__ = ["build", "load_settings", "transcribe_file", "transcribe_files", "Settings", "Report", "Transcript", "Segment"]
 
 _LAZY = {
     "build": ("build", "build"),
@@ -22,6 +22,7 @@ _LAZY = {
     "Settings": ("config", "Settings"),
     "Report": ("report", "Report"),
     "transcribe_file": ("transcribe", "transcribe_file"),
+    "transcribe_files": ("transcribe", "transcribe_files"),
     "Transcript": ("transcript", "Transcript"),
     "Segment": ("transcript", "Segment"),
 }

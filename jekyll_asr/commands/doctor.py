@@ -111,6 +111,10 @@ def _engine(settings) -> Finding:
     except Exception as exc:  # noqa: BLE001 - doctor reports whatever is broken instead of crashing
         return Finding("engine", f"cannot pick one: {exc}", False)
     via = " (auto)" if settings.engine == "auto" else ""
+    if engine == "faster-whisper" and device == "cpu":
+        from ..engines.torch_encoder import amx_bf16
+
+        via += "; encoder: PyTorch bfloat16 (CPU has AMX)" if amx_bf16() else "; encoder: CTranslate2 int8"
     return Finding("engine", f"{engine} on {device}{via}", True)
 
 

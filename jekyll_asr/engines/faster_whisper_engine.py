@@ -16,7 +16,7 @@ other windows in its batch (each row of CTranslate2's batched encoder and beam
 search is computed alone; tests/test_engines.py checks it), and word times are
 aligned per file, so a file's transcript is the same alone or in company.
 On a CPU with AMX, the encoder runs in PyTorch bfloat16 (torch_encoder.py:
-1.7x on the short clips); CTranslate2 keeps the beam search and alignment.
+1.6x on the short clips in one call); CTranslate2 keeps the beam search and alignment.
 Without VAD, audio runs through faster-whisper's sequential long-form loop,
 whose no-speech and log-prob thresholds skip what the model calls silence.
 """

@@ -7,8 +7,9 @@ an Intel Xeon (2 cores, tiny.en), 0.054 s per 30 s window against 0.19 s for
 CTranslate2 int8. The encoder is where short clips spend their time (every clip
 is one full window), so the engine runs the encoder here and keeps CTranslate2
 for the beam search and word alignment, which take the encoder output as it is.
-Measured on the 13 short test clips: 1.7x faster in one call, the same WER
-(tiny.en 0.110, base 0.027); episode-40: tiny.en 0.072 vs 0.074.
+Measured on the 13 short test clips: 1.6x faster in one call (bench/run.py:
+31.6x against 19.9x real time), the same WER (tiny.en 0.110, base 0.027);
+episode-40: 48.4x against 39.9x, WER 0.072 vs 0.074.
 
 Only the encoder's weights are read (from the same CTranslate2 ``model.bin``,
 with convert.py); no checkpoint is written. Each row of a batch is computed

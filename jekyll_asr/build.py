@@ -20,6 +20,7 @@ from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict
 from .fsutil import atomic_write
+from .interrupt import exit_on_interrupt
 from .lock import SiteLock
 from .outputs import OutputManifest
 from .render import RenderPlan, document_update, document_value, managed_value, render_outputs
@@ -379,7 +380,8 @@ def _lookup_and_transcribe(
         seconds = sum(j.decoded.seconds or 0.0 for j in jobs)
         progress.file_started(label, seconds)
         try:
-            model = lazy.get()
+            with exit_on_interrupt():
+                model = lazy.get()
         except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
             report.fail(jobs[0].group[0].audio.path.as_posix(), str(exc))
             rest = [j.group for j in jobs[1:]] + [group for ident, group in todo if ident not in seen]
@@ -387,7 +389,8 @@ def _lookup_and_transcribe(
                 report.fail(group[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
             break
         report.model_loaded = True
-        run(model, jobs)
+        with exit_on_interrupt():
+            run(model, jobs)
         progress.advance(seconds)
     jobs_ahead.close()
     return entries, fresh

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import JekyllAsrError
+from .interrupt import exit_on_interrupt
 from .transcript import Transcript
 
 
@@ -43,7 +44,8 @@ def transcribe_files(
 
     def model():
         if loaded[0] is None:
-            loaded[0] = load_engine(name, settings.model, device=device, revision=settings.model_revision)
+            with exit_on_interrupt():
+                loaded[0] = load_engine(name, settings.model, device=device, revision=settings.model_revision)
         return loaded[0]
 
     def read(path: Path) -> tuple[Path, object]:
@@ -66,12 +68,18 @@ def transcribe_files(
             yield path, samples
             continue
         if samples is None:  # a long file, block by block
+            engine = model()
             try:
-                yield path, done(path, longform.transcribe(model(), path, None, options))
+                with exit_on_interrupt():
+                    found = longform.transcribe(engine, path, None, options)
             except JekyllAsrError as exc:
                 yield path, exc
+                continue
+            yield path, done(path, found)
             continue
-        results = batching.transcribe_group(model(), [s for _, s in group], options)
+        engine = model()
+        with exit_on_interrupt():
+            results = batching.transcribe_group(engine, [s for _, s in group], options)
         for (path, samples), result in zip(group, results):
             if isinstance(result, Exception):
                 yield path, result

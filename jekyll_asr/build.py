@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
-from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict
+from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict, one_line, without_names
 from .fsutil import atomic_write
 from .interrupt import exit_on_interrupt
 from .lock import SiteLock
@@ -108,7 +108,7 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     documents, problems = scan_documents(settings, is_audio, memo)
     index.forget_missing({r for r in index.entries if r in files or (settings.site / r).exists()})
     ordered = [files[k] for k in sorted(files)]
-    found_problems = [(str(p.path), _reason(p.message, p.path)) for p in problems]
+    found_problems = [(str(p.path), without_names(p.message, p.path)) for p in problems]
     return SiteAudio(ordered, documents, found_problems + sorted(refused.items()))
 
 
@@ -148,15 +148,6 @@ def _not_audio(path: Path) -> str:
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
     return f"not audio ({_describe(path)}); not transcribed"
-
-
-def _reason(message: str, *names: object) -> str:
-    """``message`` without a leading ``"<path>: "``: the report line names the file already."""
-    for name in names:
-        prefix = f"{name}: "
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
 
 
 def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
@@ -334,13 +325,9 @@ def _lookup_and_transcribe(
             # Read back: the stored (rounded) entry is what every later build renders from.
             entry = cache.get(job.ident[0], job.ident[1])
             assert entry is not None
-        except JekyllAsrError as exc:
-            log.debug("transcribing %s failed", rel, exc_info=exc)
-            report.fail(rel, _reason(str(exc), settings.site / job.group[0].audio.path, rel))
-            return
         except Exception as exc:  # one bad file must not stop the build; the rest still get done
             log.debug("transcribing %s failed", rel, exc_info=exc)
-            report.fail(rel, f"{type(exc).__name__}: {exc}")
+            report.fail(rel, one_line(exc, settings.site / job.group[0].audio.path, rel))
             return
         report.audio_seconds += seconds
         report.transcribed.append(rel)

@@ -55,3 +55,18 @@ class LockError(JekyllAsrError):
 
 class CacheError(JekyllAsrError):
     """A cache entry that is missing, corrupt or fails its checksum."""
+
+
+def without_names(message: str, *names: object) -> str:
+    """``message`` without a leading ``"<path>: "``: the report line names the file already."""
+    for name in names:
+        prefix = f"{name}: "
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+def one_line(exc: BaseException, *names: object) -> str:
+    """A file's error as its report line says it: an expected error's message, a bug's type too."""
+    text = str(exc) if isinstance(exc, JekyllAsrError) else f"{type(exc).__name__}: {exc}"
+    return without_names(text, *names)

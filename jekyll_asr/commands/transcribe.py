@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import JekyllAsrError, UsageError
+from ..errors import UsageError, one_line
 from . import CONFIG_FLAGS
 
 
@@ -43,18 +43,12 @@ def run(args: argparse.Namespace) -> int:
     for n, (path, result) in enumerate(transcribe_files(paths, settings)):
         if isinstance(result, Exception):
             failed += 1
-            print(f"error: {path}: {_reason(result, path)}", file=sys.stderr, flush=True)
+            print(f"error: {path}: {one_line(result, path)}", file=sys.stderr, flush=True)
             continue
         if len(paths) > 1:  # as head(1) and tail(1) do
             print(("\n" if n else "") + f"==> {path} <==")
         print(render(result, args.format, path), flush=True)
     return 1 if failed else 0
-
-
-def _reason(exc: Exception, path: Path) -> str:
-    """The error's message, without the path the line already names."""
-    text = str(exc) if isinstance(exc, JekyllAsrError) else f"{type(exc).__name__}: {exc}"
-    return text.removeprefix(f"{path}: ")
 
 
 def render(transcript, fmt: str, path: Path) -> str:

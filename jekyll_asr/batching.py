@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy
 
     from .engines import DecodeOptions, Engine
@@ -79,3 +81,27 @@ def transcribe_group(
         except Exception as exc:  # noqa: BLE001 - reported for this file; the others go on
             results.append(exc)
     return results
+
+
+def transcribe_batch(
+    engine: "Engine", files: list[tuple["Path", "numpy.ndarray | None"]], options: "DecodeOptions"
+) -> list[tuple[list["Segment"], str, float] | Exception]:
+    """(segments, language, seconds) per file of one group from ``groups``, or its exception.
+
+    A group is one long file (samples None: ``longform`` streams it block by
+    block) or short files decoded whole, which go to the engine together. While
+    the model runs, Ctrl-C exits at once (interrupt.py).
+    """
+    from . import longform
+    from .audio import SAMPLE_RATE
+    from .interrupt import exit_on_interrupt
+
+    with exit_on_interrupt():
+        path, samples = files[0]
+        if samples is None:
+            try:
+                return [longform.transcribe(engine, path, None, options)]
+            except Exception as exc:  # noqa: BLE001 - reported for this file, like a short one's
+                return [exc]
+        results = transcribe_group(engine, [s for _, s in files], options)
+    return [r if isinstance(r, Exception) else (*r, s.size / SAMPLE_RATE) for (_, s), r in zip(files, results)]

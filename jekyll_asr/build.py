@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -336,50 +337,36 @@ def _lookup_and_transcribe(
             if member is not job.group[0]:
                 report.cached.append(member.audio.path.as_posix())
 
-    def run(model: Any, jobs: list[_Job]) -> None:
-        """Transcribe ``jobs`` (one engine call for a group of short files) and store each."""
-        options = decode_options(settings, jobs[0].group[0].prompt)
-        if jobs[0].decoded.samples is None:  # a long file, block by block
-            job = jobs[0]
-            try:
-                found: Any = longform.transcribe(model, settings.site / job.group[0].audio.path, None, options)
-            except Exception as exc:  # reported by finish
-                found = exc
-            finish(job, found)
-            return
-        results = batching.transcribe_group(model, [j.decoded.samples for j in jobs], options)
-        for job, result in zip(jobs, results):
-            finish(job, result if isinstance(result, Exception) else (*result, job.decoded.seconds))
-            job.decoded.samples = None  # let the audio go as soon as it is done
-
     seen: set[tuple[str, str]] = set()
-    jobs_ahead = _decoded_ahead(todo, decode, ahead=batching.MAX_FILES)
-    for jobs in batching.groups(
-        jobs_ahead,
-        seconds=lambda j: None if j.error is not None else j.decoded.short_seconds,
-        options=lambda j: j.group[0].prompt,
-    ):
-        seen.update(j.ident for j in jobs)
-        if jobs[0].error is not None:  # it could not be decoded
-            finish(jobs[0], jobs[0].error)
-            continue
-        label = jobs[0].group[0].audio.path.as_posix() + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
-        seconds = sum(j.decoded.seconds or 0.0 for j in jobs)
-        progress.file_started(label, seconds)
-        try:
-            with exit_on_interrupt():
-                model = lazy.get()
-        except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
-            report.fail(jobs[0].group[0].audio.path.as_posix(), str(exc))
-            rest = [j.group for j in jobs[1:]] + [group for ident, group in todo if ident not in seen]
-            for group in rest:
-                report.fail(group[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
-            break
-        report.model_loaded = True
-        with exit_on_interrupt():
-            run(model, jobs)
-        progress.advance(seconds)
-    jobs_ahead.close()
+    # closing: a build that stops early (no model, Ctrl-C) stops the decoding worker too
+    with closing(_decoded_ahead(todo, decode, ahead=batching.MAX_FILES)) as jobs_ahead:
+        for jobs in batching.groups(
+            jobs_ahead,
+            seconds=lambda j: None if j.error is not None else j.decoded.short_seconds,
+            options=lambda j: j.group[0].prompt,
+        ):
+            seen.update(j.ident for j in jobs)
+            if jobs[0].error is not None:  # it could not be decoded
+                finish(jobs[0], jobs[0].error)
+                continue
+            label = jobs[0].group[0].audio.path.as_posix() + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
+            seconds = sum(j.decoded.seconds or 0.0 for j in jobs)
+            progress.file_started(label, seconds)
+            try:
+                with exit_on_interrupt():
+                    model = lazy.get()
+            except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
+                report.fail(jobs[0].group[0].audio.path.as_posix(), str(exc))
+                rest = [j.group for j in jobs[1:]] + [group for ident, group in todo if ident not in seen]
+                for group in rest:
+                    report.fail(group[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
+                break
+            report.model_loaded = True
+            files = [(settings.site / j.group[0].audio.path, j.decoded.samples) for j in jobs]
+            results = batching.transcribe_batch(model, files, decode_options(settings, jobs[0].group[0].prompt))
+            for job, result in zip(jobs, results):
+                finish(job, result)
+            progress.advance(seconds)
     return entries, fresh
 
 

@@ -54,7 +54,7 @@ def transcribe_files(
         except JekyllAsrError as exc:
             return path, exc
 
-    def done(path: Path, found: tuple[list, str, float]) -> Transcript:
+    def done(found: tuple[list, str, float]) -> Transcript:
         segments, language, seconds = found
         return Transcript(tuple(segments), language, seconds, settings.model, getattr(loaded[0], "name", name))
 
@@ -63,25 +63,9 @@ def transcribe_files(
         return None if samples is None or isinstance(samples, Exception) else samples.size / SAMPLE_RATE
 
     for group in batching.groups((read(Path(p)) for p in paths), seconds=seconds, options=lambda item: options):
-        path, samples = group[0]
-        if isinstance(samples, Exception):
-            yield path, samples
+        if isinstance(group[0][1], Exception):  # it could not be decoded
+            yield group[0]
             continue
-        if samples is None:  # a long file, block by block
-            engine = model()
-            try:
-                with exit_on_interrupt():
-                    found = longform.transcribe(engine, path, None, options)
-            except JekyllAsrError as exc:
-                yield path, exc
-                continue
-            yield path, done(path, found)
-            continue
-        engine = model()
-        with exit_on_interrupt():
-            results = batching.transcribe_group(engine, [s for _, s in group], options)
-        for (path, samples), result in zip(group, results):
-            if isinstance(result, Exception):
-                yield path, result
-            else:
-                yield path, done(path, (*result, samples.size / SAMPLE_RATE))
+        results = batching.transcribe_batch(model(), group, options)
+        for (path, _), result in zip(group, results):
+            yield path, result if isinstance(result, Exception) else done(result)

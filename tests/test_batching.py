@@ -76,3 +76,12 @@ def test_one_file_never_needs_the_batched_call(count: int) -> None:
     engine = Stub()
     batching.transcribe_group(engine, [np.ones(4)] * count, DecodeOptions())
     assert engine.calls == ([1] if count == 1 else [2, 1, 1])
+
+
+def test_a_batch_gives_each_short_file_its_seconds_and_a_long_files_error_to_that_file(tmp_path) -> None:
+    engine = Stub()
+    found = batching.transcribe_batch(engine, [(tmp_path / "a.wav", np.full(8000, 1.0)), (tmp_path / "b.wav", np.zeros(32000))], DecodeOptions())
+    assert found[0] == ([Segment(0.0, 1.0, "1")], "en", 0.5)
+    assert isinstance(found[1], RuntimeError)
+    (long,) = batching.transcribe_batch(engine, [(tmp_path / "missing.mp3", None)], DecodeOptions())
+    assert isinstance(long, Exception) and "missing.mp3" in str(long)

@@ -259,30 +259,30 @@ def measure(*, with_long: bool, model: str = MODEL, timeout: float = 900) -> dic
         systems[system] = dict(worker.info, **worker.close(), groups={})
         for name, (paths, group_refs) in groups.items():
             got = rows[system][name]
-            audio, wall = sum(r["audio_s"] for r in got), sum(r["wall_s"] for r in got)
-            systems[system]["groups"][name] = {
-                "files": got,
-                "audio_s": audio,
-                "wall_s": wall,
-                "cpu_s": sum(r["cpu_s"] for r in got),
-                "rtf": audio / wall if wall else 0.0,
-                "wer": wer(group_refs, [r["text"] for r in got]),
-                "words": sum(len(normalise(r["text"]).split()) for r in got),
-                "reference_words": sum(len(normalise(r).split()) for r in group_refs),
-            }
+            systems[system]["groups"][name] = _summary(
+                got, sum(r["audio_s"] for r in got), sum(r["wall_s"] for r in got), sum(r["cpu_s"] for r in got),
+                [r["text"] for r in got], group_refs,
+            )
         if system in together:
             got = together[system]
-            systems[system]["groups"]["short-one-call"] = {
-                "files": [{"file": f} for f in got["files"]],
-                "audio_s": got["audio_s"],
-                "wall_s": got["wall_s"],
-                "cpu_s": got["cpu_s"],
-                "rtf": got["audio_s"] / got["wall_s"] if got["wall_s"] else 0.0,
-                "wer": wer(refs, got["texts"]),
-                "words": sum(len(normalise(t).split()) for t in got["texts"]),
-                "reference_words": sum(len(normalise(r).split()) for r in refs),
-            }
+            systems[system]["groups"]["short-one-call"] = _summary(
+                [{"file": f} for f in got["files"]], got["audio_s"], got["wall_s"], got["cpu_s"], got["texts"], refs
+            )
     return {"model": model, "groups": {k: [p.name for p in v[0]] for k, v in groups.items()}, "systems": systems, "notes": notes}
+
+
+def _summary(files: list[dict[str, Any]], audio: float, wall: float, cpu: float, texts: list[str], refs: list[str]) -> dict[str, Any]:
+    """One system's row for one group of files: speed, WER, and words written against spoken."""
+    return {
+        "files": files,
+        "audio_s": audio,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rtf": audio / wall if wall else 0.0,
+        "wer": wer(refs, texts),
+        "words": sum(len(normalise(t).split()) for t in texts),
+        "reference_words": sum(len(normalise(r).split()) for r in refs),
+    }
 
 
 def main() -> None:

@@ -24,11 +24,13 @@ from .fsutil import atomic_write
 from .interrupt import exit_on_interrupt
 from .lock import SiteLock
 from .outputs import OutputManifest
-from .render import RenderPlan, document_update, document_value, managed_value, render_outputs
+from .names import NameIndex
+from .render import RenderPlan, document_update, document_value, managed_value, plan_outputs, render_outputs, values_for
 from .renderindex import RenderIndex
 from .report import Report
 from .scan import AudioFile, candidate_files, classify
-from .site import Document, scan_documents
+from .site import Document, is_lfs_pointer, scan_site_documents
+from .sources import known_sources, open_index
 from .statindex import StatIndex
 from .transcript import Transcript
 
@@ -57,11 +59,18 @@ class Shard:
 
 @dataclass
 class SiteAudio:
-    """What a scan found: audio files, the documents using them, and problems."""
+    """What a scan found: audio files, the documents using them, and problems.
+
+    ``files`` holds local files and remote URLs whose content the URL index
+    knows; ``pending`` the linked URLs never fetched (a build fetches them, a
+    status reports them); ``urls`` every linked URL and the documents linking it.
+    """
 
     files: list[AudioFile]
     documents: list[Document]
     problems: list[tuple[str, str]] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    urls: dict[str, list[Path]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,8 +86,11 @@ class Progress:
 _AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
 
 
-def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None) -> SiteAudio:
-    """Every audio file the include globs select or a document references."""
+def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None, urls: Any = None) -> SiteAudio:
+    """Every audio file the include globs select or a document references, and the URLs documents link.
+
+    ``urls`` (a UrlIndex) says which URLs' content is known: those need no network.
+    """
     files: dict[str, AudioFile] = {}
     refused: dict[str, str] = {}  # site-relative path -> why it is not used
     outside = _OutsideSite(settings.site)
@@ -106,11 +118,18 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
             refused[key] = _not_audio(settings.site / key)
         return False
 
-    documents, problems = scan_documents(settings, is_audio, memo)
+    scan = scan_site_documents(settings, is_audio, memo)
     index.forget_missing({r for r in index.entries if r in files or (settings.site / r).exists()})
     ordered = [files[k] for k in sorted(files)]
-    found_problems = [(str(p.path), without_names(p.message, p.path)) for p in problems]
-    return SiteAudio(ordered, documents, found_problems + sorted(refused.items()))
+    found_problems = [(str(p.path), without_names(p.message, p.path)) for p in scan.problems]
+    remote = known_sources(settings, urls if urls is not None else open_index(settings), scan.urls)
+    skipped = [(url, f"{why} (linked from {_names(scan.urls[url])})") for url, why in remote.skipped]
+    return SiteAudio(ordered + remote.known, scan.documents, found_problems + sorted(refused.items()) + skipped, remote.pending, scan.urls)
+
+
+def _names(paths: list[Path]) -> str:
+    shown = ", ".join(p.as_posix() for p in paths[:3])
+    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
 class _OutsideSite:
@@ -148,6 +167,8 @@ def _not_audio(path: Path) -> str:
             return "empty file (0 bytes); not transcribed"
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
+    if is_lfs_pointer(path):
+        return "a Git LFS pointer, not the audio; run `git lfs pull` (in CI: actions/checkout with `lfs: true`)"
     return f"not audio ({_describe(path)}); not transcribed"
 
 
@@ -206,32 +227,65 @@ def build(
     with SiteLock(settings.state_path, wait=wait, say=say):
         index = StatIndex.load(settings.state_path / "stat-index.json")
         memo = DocumentMemo.load(settings.state_path / "documents.json")
-        site_audio = scan_site(settings, index, memo.documents)
+        urls = open_index(settings)
+        names = NameIndex.load(settings.site / ".jekyll-asr" / "names.json")
+        site_audio = scan_site(settings, index, memo.documents, urls)
         for path, message in site_audio.problems:
             report.fail(path, message)
+        fetcher = None
+        if site_audio.urls and settings.remote != "off":
+            from .remote import Fetcher
+            from .sources import remote_options
+
+            fetcher = Fetcher(remote_options(settings), urls)
+        fetched: list[AudioFile] = []
+        if site_audio.pending and transcribe and fetcher is not None:
+            fetched = _fetch_pending(settings, fetcher, site_audio, report, say)
         cache = TranscriptCache(settings.cache_path)
         rendered = RenderIndex(settings)
-        plans = _plan(settings, site_audio)
-        entries, fresh = _lookup_and_transcribe(
-            settings, cache, plans, report, shard=shard, transcribe=transcribe, progress=progress, rendered=rendered
-        )
+        plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
+        try:
+            entries, fresh = _lookup_and_transcribe(
+                settings, cache, plans, report, shard=shard, transcribe=transcribe, progress=progress, rendered=rendered, fetcher=fetcher
+            )
+        finally:
+            if fetcher is not None:
+                for f in fetched:  # downloaded only to learn its hash: its transcript was cached
+                    fetcher.discard(f.sha256)
+                fetcher.close()
         manifest = OutputManifest(settings.site, settings.site / ".jekyll-asr" / "outputs.json")
         _write_outputs(settings, site_audio, plans, entries, fresh, manifest, report, force=force, rendered=rendered)
-        rendered.forget_missing({p.audio.path.as_posix() for p in plans})
+        rendered.forget_missing({p.key for p in plans})
+        names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
+        urls.forget_missing(set(site_audio.urls))
         manifest.save()
         index.save()
         memo.save()
         rendered.save()
+        urls.save()
+        names.save()
         from .state import remember_failures
 
         remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio)
     return report
 
 
-def _plan(settings: Settings, site_audio: SiteAudio) -> list[RenderPlan]:
-    from .render import plan_outputs
+def _fetch_pending(settings: Settings, fetcher: Any, site_audio: SiteAudio, report: Report, say: Callable[[str], None]) -> list[AudioFile]:
+    """Fetch the linked URLs whose content is not known yet, several at once; one line per URL that fails."""
+    from .sources import fetch_pending
 
-    return plan_outputs(settings, site_audio.files, site_audio.documents)
+    got: list[AudioFile] = []
+    total = len(site_audio.pending)
+    log.info("jekyll-asr: fetching %d linked URL(s)", total)
+    for n, (url, result) in enumerate(fetch_pending(fetcher, site_audio.pending, revalidate=settings.revalidate), 1):
+        if isinstance(result, Exception):
+            report.fail(url, f"{without_names(str(result), url)} (linked from {_names(site_audio.urls.get(url, []))})")
+            continue
+        log.info("jekyll-asr: fetched %d/%d %s (%d bytes)", n, total, url, result.size)
+        site_audio.files.append(result)
+        got.append(result)
+    site_audio.pending = []
+    return got
 
 
 def _lookup_and_transcribe(
@@ -244,6 +298,7 @@ def _lookup_and_transcribe(
     transcribe: bool,
     progress: Progress,
     rendered: RenderIndex,
+    fetcher: Any = None,
 ) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
     """Cache entries by audio path, transcribing what is missing (once per content hash),
     and the managed values of paths whose outputs are already current (not even read)."""
@@ -265,7 +320,7 @@ def _lookup_and_transcribe(
 
     for plan in plans:
         sha = plan.audio.sha256
-        rel = plan.audio.path.as_posix()
+        rel = plan.key
         found = None
         for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
             key = words_and_key(name, plan.prompt)[1]
@@ -280,8 +335,8 @@ def _lookup_and_transcribe(
             report.cached.append(rel)
             continue
         if found is not None:
-            entries[plan.audio.path.as_posix()] = found
-            report.cached.append(plan.audio.path.as_posix())
+            entries[rel] = found
+            report.cached.append(rel)
             continue
         words, key = words_and_key(engine, plan.prompt)
         ident = (sha, key)
@@ -293,7 +348,7 @@ def _lookup_and_transcribe(
     todo = []
     for ident, group in missing.items():
         if shard is not None and not shard.owns(ident[0]):
-            report.skipped += [p.audio.path.as_posix() for p in group]
+            report.skipped += [p.key for p in group]
             continue
         if not transcribe:
             continue
@@ -305,18 +360,24 @@ def _lookup_and_transcribe(
     from . import audio as audio_mod
     from . import batching, longform
 
-    progress.total(sum(audio_mod.duration(settings.site / group[0].audio.path) or 0.0 for _, group in todo))
+    progress.total(sum(_declared_seconds(settings, group[0].audio) for _, group in todo))
 
     def decode(plan: RenderPlan) -> _Decoded:
-        """Samples of a short file (decoded ahead), None for a long one (streamed in blocks)."""
-        path = settings.site / plan.audio.path
+        """Samples of a short file (decoded ahead), None for a long one (streamed in blocks).
+
+        Remote audio is fetched here first (a kept copy, a mirror, or a download),
+        on the decoding thread, while the model works on the files before it.
+        """
+        path = local_path(settings, plan.audio, fetcher)
         samples = longform.load_short(path)
         seconds = samples.size / audio_mod.SAMPLE_RATE if samples is not None else audio_mod.duration(path)
-        return _Decoded(samples, audio_mod.read_tags(path), seconds)
+        return _Decoded(samples, audio_mod.read_tags(path), seconds, path)
 
     def finish(job: _Job, found: tuple[list[Any], str, float] | Exception) -> None:
         """Store one file's transcript in the cache, or report why it has none."""
-        rel = job.group[0].audio.path.as_posix()
+        rel = job.group[0].key
+        if fetcher is not None and job.group[0].audio.url is not None:
+            fetcher.discard(job.ident[0])  # the download is not needed once transcribed
         try:
             if isinstance(found, Exception):
                 raise found
@@ -328,14 +389,14 @@ def _lookup_and_transcribe(
             assert entry is not None
         except Exception as exc:  # one bad file must not stop the build; the rest still get done
             log.debug("transcribing %s failed", rel, exc_info=exc)
-            report.fail(rel, one_line(exc, settings.site / job.group[0].audio.path, rel))
+            report.fail(rel, one_line(exc, job.decoded.path if job.decoded else rel, settings.site / job.group[0].audio.path, rel))
             return
         report.audio_seconds += seconds
         report.transcribed.append(rel)
         for member in job.group:  # the same bytes under other paths: transcribed once
-            entries[member.audio.path.as_posix()] = entry
+            entries[member.key] = entry
             if member is not job.group[0]:
-                report.cached.append(member.audio.path.as_posix())
+                report.cached.append(member.key)
 
     seen: set[tuple[str, str]] = set()
     # closing: a build that stops early (no model, Ctrl-C) stops the decoding worker too
@@ -349,25 +410,48 @@ def _lookup_and_transcribe(
             if jobs[0].error is not None:  # it could not be decoded
                 finish(jobs[0], jobs[0].error)
                 continue
-            label = jobs[0].group[0].audio.path.as_posix() + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
+            label = jobs[0].group[0].key + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
             seconds = sum(j.decoded.seconds or 0.0 for j in jobs)
             progress.file_started(label, seconds)
             try:
                 with exit_on_interrupt():
                     model = lazy.get()
             except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
-                report.fail(jobs[0].group[0].audio.path.as_posix(), str(exc))
+                report.fail(jobs[0].group[0].key, str(exc))
                 rest = [j.group for j in jobs[1:]] + [group for ident, group in todo if ident not in seen]
                 for group in rest:
-                    report.fail(group[0].audio.path.as_posix(), "not transcribed: the model could not be loaded (see above)")
+                    report.fail(group[0].key, "not transcribed: the model could not be loaded (see above)")
                 break
             report.model_loaded = True
-            files = [(settings.site / j.group[0].audio.path, j.decoded.samples) for j in jobs]
+            files = [(j.decoded.path, j.decoded.samples) for j in jobs]
             results = batching.transcribe_batch(model, files, decode_options(settings, jobs[0].group[0].prompt))
             for job, result in zip(jobs, results):
                 finish(job, result)
             progress.advance(seconds)
     return entries, fresh
+
+
+def local_path(settings: Settings, audio: AudioFile, fetcher: Any) -> Path:
+    """A file on this machine with the audio's bytes: the site's file, or the remote audio's copy."""
+    if audio.url is None:
+        return settings.site / audio.path
+    if fetcher is None:
+        from .remote import RemoteError
+
+        raise RemoteError(f"{audio.url}: remote audio is off (asr.remote: off)")
+    return Path(fetcher.bytes_for(audio.url, audio.sha256))
+
+
+def _declared_seconds(settings: Settings, audio: AudioFile) -> float:
+    """The length a file's header declares (0 for remote audio not on this machine yet)."""
+    from . import audio as audio_mod
+
+    if audio.url is not None:
+        return 0.0
+    try:
+        return audio_mod.duration(settings.site / audio.path) or 0.0
+    except (JekyllAsrError, OSError, ValueError):
+        return 0.0
 
 
 @dataclass
@@ -377,6 +461,7 @@ class _Decoded:
     samples: Any
     tags: Any
     seconds: float | None
+    path: Path = Path()  # the local file the samples came from (a download for remote audio)
 
     @property
     def short_seconds(self) -> float | None:
@@ -439,7 +524,7 @@ def _write_outputs(
     """Render each transcript's files, then the managed key of each post using it."""
     values: dict[str, dict[str, Any]] = dict(fresh)
     for plan in plans:
-        rel = plan.audio.path.as_posix()
+        rel = plan.key
         entry = entries.get(rel)
         if entry is None:
             continue
@@ -466,8 +551,9 @@ def _write_outputs(
             if not conflicts:  # a hand-edited output is checked (and reported) again next time
                 rendered.record(rel, rendered.fingerprint(plan, entry.path), list(files), values[rel])
 
+    by_key = {e.key: values[p.key] for p in plans if p.key in values for e in (p.encodings or (p.audio,))}
     for document in site_audio.documents:
-        used = [values[a.as_posix()] for a in document.audio if a.as_posix() in values]
+        used = values_for(settings, document, by_key)
         if not used:
             continue
         if document.managed is not None and _same(document.managed, document_value(used, document.user_keys)):

@@ -6,10 +6,9 @@ glossary re-renders without re-transcribing.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 from typing import Any
 
 from .cache import CacheEntry
@@ -27,62 +26,93 @@ FORMAT_WRITERS = {"md": "markdown", "vtt": "vtt", "srt": "srt", "json": "podcast
 
 @dataclass(frozen=True)
 class RenderPlan:
-    """One audio file: its slug, the posts using it, its glossary and prompt."""
+    """One recording: the file transcribed, its other encodings, its name, the documents using it."""
 
-    audio: AudioFile
+    audio: AudioFile  # the encoding that is transcribed
     slug: str
     users: tuple[Path, ...]
     glossary: tuple[Any, ...]
     prompt: str | None
+    encodings: tuple[AudioFile, ...] = ()  # every encoding of the recording (the transcribed one included) when several
+
+    @property
+    def key(self) -> str:
+        return self.audio.key
 
 
-def slugify(text: str) -> str:
-    """A file name that cannot escape its folder: lowercase ASCII, digits and dashes."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-    return text[:120] or "audio"
+# Which encoding of one recording is transcribed: a local file before a download, lossless first.
+_SOURCE_RANK = {"flac": 0, "wav": 1, "aiff": 2, "mp4": 3, "ogg": 4, "webm": 5, "mp3": 6}
 
 
-def slugs_for(paths: list[Path]) -> dict[Path, str]:
-    """File stem where unique; else the whole path with its extension; else that plus a hash.
-
-    Two audio files must never share output names (``a b.wav`` and ``a-b.wav``,
-    ``x.wav`` and ``x.mp3``), or one's transcript would overwrite the other's.
-    """
-    import hashlib
-
-    def unique(candidates: dict[Path, str], fallback) -> dict[Path, str]:
-        counts: dict[str, int] = {}
-        for slug in candidates.values():
-            counts[slug] = counts.get(slug, 0) + 1
-        return {p: slug if counts[slug] == 1 else fallback(p) for p, slug in candidates.items()}
-
-    slugs = unique({p: slugify(p.stem) for p in paths}, lambda p: slugify(p.as_posix()))
-    short = lambda p: f"{slugify(p.as_posix())[:100]}-{hashlib.sha256(p.as_posix().encode()).hexdigest()[:8]}"
-    return unique(slugs, short)
+def best_source(files: list[AudioFile]) -> AudioFile:
+    """The encoding to transcribe: local before remote, then lossless before lossy, then the larger."""
+    return min(files, key=lambda f: (f.url is not None, _SOURCE_RANK.get(f.kind, 9), -f.size, f.key))
 
 
-def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Document]) -> list[RenderPlan]:
-    from .glossary import Glossary, prompt_text
-
-    slugs = slugs_for([f.path for f in files])
-    using: dict[Path, list[Document]] = {}
+def recordings(files: list[AudioFile], documents: list[Document]) -> list[list[AudioFile]]:
+    """The site's recordings: files that documents list as encodings of one recording go together."""
+    by_key = {f.key: f for f in files}
+    group_of: dict[str, int] = {}
+    groups: list[list[str]] = []
     for document in documents:
-        for audio in document.audio:
-            using.setdefault(audio, []).append(document)
-    plans = []
+        for recording in document.recordings:
+            known = [k for k in recording if k in by_key]
+            if not known:
+                continue
+            target = next((group_of[k] for k in known if k in group_of), None)
+            if target is None:
+                target = len(groups)
+                groups.append([])
+            for k in known:
+                if k not in group_of:
+                    group_of[k] = target
+                    groups[target].append(k)
     for f in files:
-        users = tuple(d.path for d in using.get(f.path, ()))
+        if f.key not in group_of:
+            group_of[f.key] = len(groups)
+            groups.append([f.key])
+    return [[by_key[k] for k in group] for group in groups if group]
+
+
+def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Document], names: Any = None) -> list[RenderPlan]:
+    """One plan per recording, named once and for good (``names``: a NameIndex, updated in memory)."""
+    from .glossary import Glossary, prompt_text
+    from .names import NameIndex, assign, previous_name, slugify
+
+    index = names if names is not None else NameIndex(settings.site / ".jekyll-asr" / "names.json")
+    groups = sorted(recordings(files, documents), key=lambda g: best_source(g).key)
+    using: dict[str, list[Document]] = {}
+    for document in documents:
+        for key in document.audio:
+            using.setdefault(key, []).append(document)
+    wanted = []
+    for group in groups:
+        chosen = best_source(group)
+        users = list({d.path: d for f in group for d in using.get(f.key, ())}.values())
+        preferred = [n for n in (previous_name(d.managed) for d in users) if n]
+        if len(users) == 1 and len(users[0].recordings) == 1:
+            preferred.append(users[0].name)
+        preferred.append(slugify(chosen.path.stem))
+        wanted.append((chosen.key, [f.key for f in group], list(dict.fromkeys(preferred))))
+    slugs = assign(wanted, index)
+    plans = []
+    for group in groups:
+        chosen = best_source(group)
+        users = list({d.path: d for f in group for d in using.get(f.key, ())}.values())
         terms = list(settings.glossary)
-        for document in using.get(f.path, ()):
+        for document in users:
             terms += [t for t in document.glossary if t not in terms]
         glossary = Glossary.from_config(terms)
-        plans.append(RenderPlan(f, slugs[f.path], users, tuple(terms), prompt_text(glossary)))
+        encodings = tuple(group) if len(group) > 1 else ()
+        plans.append(RenderPlan(chosen, slugs[chosen.key], tuple(d.path for d in users), tuple(terms), prompt_text(glossary), encodings))
     return plans
 
 
 def site_url(settings: Settings, rel: str) -> str:
-    return f"{settings.baseurl}/{PurePosixPath(rel).as_posix()}"
+    """The URL a page links for a site file (percent-encoded), or a remote URL as the post has it."""
+    if "://" in rel:
+        return rel
+    return quote(f"{settings.baseurl}/{PurePosixPath(rel).as_posix().lstrip('/')}", safe="/~!$&'()*+,;=:@")
 
 
 def output_paths(settings: Settings, slug: str) -> dict[str, str]:
@@ -115,7 +145,7 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry):
         tags=entry.tags,
         slug=plan.slug,
         title=title,
-        audio_url=site_url(settings, plan.audio.path.as_posix()),
+        audio_url=site_url(settings, plan.audio.key),
         language=transcript.language,
         paragraphs=build_paragraphs(
             transcript, pause=settings.paragraph_pause, breaks=[c.start for c in entry.tags.chapters if c.start > 0]
@@ -149,7 +179,13 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> di
     if "md" in paths:
         include = paths["md"]
         value["include"] = include[len("_includes/") :] if include.startswith("_includes/") else include
-    value["audio"] = site_url(settings, plan.audio.path.as_posix())
+    value["audio"] = site_url(settings, plan.audio.key)
+    if plan.encodings:  # one recording in several encodings: transcribed once, linked under each
+        value["encodings"] = [
+            {"url": site_url(settings, e.key), "bytes": e.size, "type": MEDIA_TYPES.get(e.kind, "application/octet-stream")}
+            for e in plan.encodings
+        ]
+        value["transcribed_from"] = site_url(settings, plan.audio.key)
     value["bytes"] = plan.audio.size  # for a feed's <enclosure length>
     value["type"] = MEDIA_TYPES.get(plan.audio.kind, "application/octet-stream")
     value["language"] = transcript.language
@@ -173,11 +209,26 @@ USER_KEYS = ("title", "artist")
 
 
 def document_value(values: list[dict[str, Any]], user_keys: set[str] | tuple[str, ...]) -> dict[str, Any]:
-    """The managed value of a post that uses these audio files (first one leads)."""
+    """The managed value of a post that uses these recordings (first one leads, the others are ``parts``)."""
     value = {k: v for k, v in values[0].items() if k not in user_keys}
     if len(values) > 1:
         value["parts"] = values[1:]
     return value
+
+
+def values_for(settings: Settings, document: Document, by_key: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each of the document's recordings' managed values, ``audio`` being the link the document itself uses."""
+    out = []
+    for recording in document.recordings:
+        found = next((by_key[k] for k in recording if k in by_key), None)
+        if found is not None:
+            value = dict(found)
+            value["audio"] = site_url(settings, recording[0])
+            for encoding in value.get("encodings", ()):
+                if encoding["url"] == value["audio"]:  # the enclosure the document links: its own size and type
+                    value["bytes"], value["type"] = encoding["bytes"], encoding["type"]
+            out.append(value)
+    return out
 
 
 def document_update(settings: Settings, document: Path, values: list[dict[str, Any]]) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .config import ALWAYS_EXCLUDED, Settings
+from .config import Settings
 from .statindex import Stat, StatIndex, hash_file
 
 
@@ -20,10 +20,22 @@ from .statindex import Stat, StatIndex, hash_file
 class AudioFile:
     """An audio file of the site, known by its content hash."""
 
-    path: Path  # relative to the site
+    path: Path  # relative to the site; for remote audio, the URL's path (names and titles come from it)
     sha256: str
     size: int
     kind: str  # sniffed container format
+    url: str | None = None  # remote audio: the URL the documents link
+
+    @property
+    def key(self) -> str:
+        """What documents, reports and indexes call this file: its site path, or its URL."""
+        return self.url if self.url is not None else self.path.as_posix()
+
+    @classmethod
+    def remote(cls, url: str, sha256: str, size: int, kind: str) -> "AudioFile":
+        from urllib.parse import unquote, urlsplit
+
+        return cls(Path(unquote(urlsplit(url).path).lstrip("/") or "audio"), sha256, size, kind, url)
 
 
 @lru_cache(maxsize=256)
@@ -68,11 +80,27 @@ def _walk_roots(site: Path, include: tuple[str, ...]) -> list[Path]:
     return [r for r in ordered if not any(o in r.parents for o in ordered if o != r)]
 
 
+# Files that are never audio: not even opened (the default include is the whole site).
+_NOT_AUDIO_SUFFIXES = frozenset(
+    ".md .markdown .html .htm .xml .rss .atom .json .yml .yaml .toml .txt .csv .css .scss .sass .less .js .mjs .ts .map "
+    ".png .jpg .jpeg .gif .svg .webp .avif .ico .bmp .tif .tiff .pdf .woff .woff2 .ttf .otf .eot .rb .py .sh .lock .gemspec "
+    ".vtt .srt .liquid .zip .gz .tgz .epub .psd .ai .sketch .key .pptx .docx .xlsx".split()
+)
+
+
 def candidate_files(settings: Settings) -> list[str]:
-    """Site-relative paths (POSIX) that the include globs select and no exclude rejects."""
+    """Site-relative paths (POSIX) that the include globs select and no exclude rejects.
+
+    Jekyll's own folders (``_layouts``, ``_posts``… every top-level ``_x`` that is
+    not a collection), its ``exclude:`` list and its destination are not walked
+    unless an include glob names them.
+    """
     site = settings.site
     own = tuple(f"{d.rstrip('/')}/**" for d in (settings.captions_dir, settings.includes_dir, settings.cache_dir))
-    exclude = ALWAYS_EXCLUDED + own + settings.exclude  # never sniff the tool's own outputs
+    exclude = settings.excluded + own + settings.exclude  # never sniff the tool's own outputs
+    exclude += tuple(f"{x.strip('/')}/**" for x in settings.jekyll_exclude) + tuple(x.strip("/") for x in settings.jekyll_exclude)
+    named = {p.split("/", 1)[0] for p in settings.include}
+    published = {f"_{c}" for c in settings.collections} | named
     found: set[str] = set()
     for root in _walk_roots(site, settings.include):
         if not root.is_dir():
@@ -80,9 +108,17 @@ def candidate_files(settings: Settings) -> list[str]:
         for dirpath, dirnames, filenames in os.walk(root):
             rel_dir = os.path.relpath(dirpath, site).replace(os.sep, "/")
             rel_dir = "" if rel_dir == "." else rel_dir + "/"
-            dirnames[:] = [d for d in dirnames if not matches(rel_dir + d + "/", exclude) and not d.startswith(".")]
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if not matches(rel_dir + d + "/", exclude)
+                and not d.startswith(".")
+                and not (rel_dir == "" and d.startswith("_") and d not in published)
+            ]
             for name in filenames:
                 rel = rel_dir + name
+                if os.path.splitext(name)[1].lower() in _NOT_AUDIO_SUFFIXES or name.startswith("."):
+                    continue
                 if matches(rel, settings.include) and not matches(rel, exclude):
                     found.add(rel)
     return sorted(found)

@@ -1,47 +1,60 @@
 """The Jekyll documents of a site and the audio each one references.
 
 A document is a post, draft, page or collection document: a file Jekyll
-renders because it starts with front matter. Audio is referenced from front
-matter (``audio:`` and the keys podcast themes use) or from the body
-(``<audio src>``, ``<source src>``, Markdown links, ``{% include %}`` params).
+renders because it starts with front matter. What it references is read by
+``references.py`` (front matter keys and shapes, the body, the theme's layouts);
+here each reference is resolved to a file of the site, a remote URL, or a
+problem the user is told about (a typo, a Git LFS pointer, a folder Jekyll does
+not publish).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterator
-from urllib.parse import unquote, urlsplit
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterator
+from urllib.parse import quote, unquote, urlsplit
 
 from . import frontmatter
-from .config import Settings
+from .config import Settings, read_site_config
 from .errors import FrontMatterError, PathError
+from .names import document_slug
+from .references import Pattern, Reference, candidate_names, has_audio_extension, looks_like_audio, lookup
+from .references import references_in_body, references_in_front_matter, references_from_theme, theme_patterns
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".mkd", ".mkdn", ".html", ".htm", ".textile"}
 # Underscore folders that hold documents; every other `_x` folder is Jekyll's own.
 DOCUMENT_FOLDERS = {"_posts", "_drafts"}
 SKIPPED_FOLDERS = {"_site", "vendor", "node_modules", "_includes", "_layouts", "_sass", "_data", "_plugins"}
 
-_ATTR_SRC = re.compile(r"""<(?:audio|source)\b[^>]*?\bsrc\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
-_MD_LINK = re.compile(r"""!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+["'][^)]*["'])?\s*\)""")
-_MD_REFDEF = re.compile(r"""^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+["'(].*)?$""", re.MULTILINE)
-_INCLUDE = re.compile(r"""\{%-?\s*include\s+(.*?)-?%\}""", re.DOTALL)
-_QUOTED = re.compile(r"""(["'])(.*?)\1""")
-_LIQUID_PREFIX = re.compile(r"""\{\{\s*(?:site\.baseurl|site\.url|'[^']*'\s*\|\s*relative_url|"[^"]*"\s*\|\s*relative_url)\s*\}\}""")
-_RELATIVE_URL = re.compile(r"""\{\{\s*(["'])(.*?)\1\s*\|\s*(?:relative_url|absolute_url)\s*\}\}""")
+_LIQUID_PREFIX = re.compile(r"""\{\{-?\s*(?:site\.baseurl|site\.url|'[^']*'\s*\|\s*relative_url|"[^"]*"\s*\|\s*relative_url)\s*-?\}\}""")
+_SITE_VAR = re.compile(r"\{\{-?\s*site\.([\w.]+)\s*(?:\|[^}]*)?-?\}\}")
+_LFS = b"version https://git-lfs.github.com/spec/"
 
 
 @dataclass(frozen=True)
 class Document:
-    """A file Jekyll renders, and the site-relative audio paths it uses."""
+    """A file Jekyll renders, and the audio it uses.
+
+    ``recordings``: each recording the document uses, as the keys of its
+    encodings (a site-relative POSIX path, or the URL the document links).
+    """
 
     path: Path  # relative to the site
-    audio: tuple[Path, ...]  # site-relative, resolved, existing files
+    recordings: tuple[tuple[str, ...], ...]
     glossary: tuple[Any, ...] = ()  # the post's own `glossary:` terms
     managed: Any = None  # the current value of the tool's front matter key
     user_keys: tuple[str, ...] = ()  # which of title/artist the author set
+    name: str = ""  # the document's own name (its slug), for naming its transcript
+
+    @property
+    def audio(self) -> tuple[str, ...]:
+        """Every audio key the document uses, in its order."""
+        return tuple(key for recording in self.recordings for key in recording)
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,12 @@ def iter_document_files(settings: Settings) -> Iterator[Path]:
     site = settings.site
     folders = DOCUMENT_FOLDERS | {f"_{name}" for name in settings.collections}
     excluded = set(settings.jekyll_exclude)
+    destination = settings.destination.strip("/")
     for dirpath, dirnames, filenames in os.walk(site):
         rel_dir = Path(dirpath).relative_to(site)
         keep = []
         for name in dirnames:
-            if name.startswith(".") or name in SKIPPED_FOLDERS:
+            if name.startswith(".") or name in SKIPPED_FOLDERS or (rel_dir / name).as_posix() == destination:
                 continue
             if name.startswith("_") and rel_dir == Path(".") and name not in folders:
                 continue
@@ -74,76 +88,136 @@ def iter_document_files(settings: Settings) -> Iterator[Path]:
                 yield rel_dir / name
 
 
-def references_in_body(body: str) -> list[str]:
-    """Every URL-ish string in the body that might name an audio file."""
-    found: list[str] = []
-    body = _RELATIVE_URL.sub(lambda m: m.group(2), body)
-    found += [m.group(2) for m in _ATTR_SRC.finditer(body)]
-    found += [m.group(1) for m in _MD_LINK.finditer(body)]
-    found += [m.group(1) for m in _MD_REFDEF.finditer(body)]
-    for include in _INCLUDE.finditer(body):
-        found += [m.group(2) for m in _QUOTED.finditer(include.group(1))]
-    return found
+@dataclass(frozen=True)
+class Target:
+    """Where a reference leads: a local file, a remote URL, or a problem to report (all None: not audio)."""
+
+    local: str | None = None  # site-relative POSIX path
+    url: str | None = None
+    problem: str | None = None
+    encodings: tuple[str, ...] = ()  # an extensionless reference: every file the theme may append an extension to
 
 
-def references_in_front_matter(data: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
-    found: list[str] = []
+class Resolver:
+    """Resolves a document's references against the site: its folders, config and URL."""
 
-    def collect(value: Any) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            for sub in ("url", "src", "file", "path", "href"):
-                if isinstance(value.get(sub), str):
-                    found.append(value[sub])
-        elif isinstance(value, list):
-            for item in value:
-                collect(item)
+    def __init__(self, settings: Settings, config: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.config = config if config is not None else read_site_config(settings.site)
+        self.site = settings.site
+        self.root = settings.site.resolve()
+        self.own_urls = tuple(u for u in _own_url_prefixes(settings) if u)
 
-    for key in keys:
-        if key in data:
-            collect(data[key])
-    return found
+    def resolve(self, document: Path, ref: Reference) -> Target:
+        text = self._expand(ref.raw)
+        if text is None or not text or text.startswith(("#", "mailto:", "tel:", "data:", "javascript:")):
+            return Target()
+        if text.startswith("//"):
+            text = "https:" + text
+        parts = urlsplit(text)
+        if parts.scheme in ("http", "https"):
+            return self._resolve_url(document, ref, text)
+        if parts.scheme or parts.netloc:
+            return Target()
+        return self._resolve_path(document, ref, text, unquote(parts.path))
+
+    def _expand(self, raw: str) -> str | None:
+        """The reference with the site's own Liquid variables filled in; None when other Liquid remains."""
+        text = _LIQUID_PREFIX.sub("", raw.strip())
+
+        def site_value(m: re.Match[str]) -> str:
+            value = lookup(self.config, m.group(1))
+            return str(value).rstrip("/") if isinstance(value, (str, int, float)) else ""
+
+        text = _SITE_VAR.sub(site_value, text)
+        return None if ("{{" in text or "{%" in text) else text.strip()
+
+    def _resolve_url(self, document: Path, ref: Reference, url: str) -> Target:
+        for prefix in self.own_urls:  # the site's own URL: a file in this checkout, when it is here
+            if url.startswith(prefix + "/"):
+                local = self._resolve_path(document, ref, url[len(prefix) :], unquote(urlsplit(url[len(prefix) :]).path))
+                if local.local is not None:
+                    return local
+        if ref.strong or looks_like_audio(url):
+            return Target(url=url)
+        return Target()
+
+    def _resolve_path(self, document: Path, ref: Reference, text: str, path: str) -> Target:
+        baseurl = self.settings.baseurl
+        if baseurl and (path == baseurl or path.startswith(baseurl + "/")):
+            path = path[len(baseurl) :]
+        for candidate in self._candidates(document, path):
+            names = candidate_names(candidate.as_posix()) if not has_audio_extension(path) else [candidate.as_posix()]
+            existing = [Path(n) for n in names if Path(n).is_file() or Path(n).is_symlink()]
+            if existing:
+                found = [self._found(document, ref, full) for full in existing]
+                first = found[0]
+                more = tuple(t.local for t in found[1:] if t.local is not None)
+                return Target(first.local, None, first.problem, more) if more else first
+            if ".." in PurePosixPath(path).parts and self.root not in candidate.resolve().parents:
+                raise PathError(f"{document}: audio reference {ref.raw!r} points outside the site; refused")
+        if has_audio_extension(path):
+            return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
+        return Target()
+
+    def _candidates(self, document: Path, path: str) -> list[Path]:
+        site = self.site
+        if path.startswith("/"):
+            inside = site / path.lstrip("/")
+            if Path(path).is_absolute() and Path(path).exists() and not inside.exists():
+                return [Path(path)]
+            return [inside]
+        found = [site / document.parent / path, site / path]
+        if "/" not in path.strip("/") or not (site / path).parent.is_dir():
+            found += [site / folder / path for folder in self.settings.all_audio_dirs]
+        return found
+
+    def _found(self, document: Path, ref: Reference, full: Path) -> Target:
+        resolved = full.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise PathError(f"{document}: audio reference {ref.raw!r} resolves outside the site ({resolved}); refused")
+        rel = resolved.relative_to(self.root).as_posix()
+        if is_lfs_pointer(resolved):
+            return Target(problem=f"{ref.where}: {rel} is a Git LFS pointer, not the audio; run `git lfs pull` (and `lfs: true` in actions/checkout)")
+        return Target(local=rel)
+
+
+def _own_url_prefixes(settings: Settings) -> list[str]:
+    """The site's own URL (with and without baseurl, http and https): links to it are local files."""
+    if not settings.url:
+        return []
+    bare = settings.url.split("://", 1)[-1].rstrip("/")
+    return [f"{scheme}://{bare}{base}" for base in (settings.baseurl, "") for scheme in ("https", "http")]
+
+
+def is_lfs_pointer(path: Path) -> bool:
+    """A Git LFS pointer file: a checkout without `git lfs pull` has these instead of the audio."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(_LFS)) == _LFS
+    except OSError:
+        return False
 
 
 def resolve_reference(settings: Settings, document: Path, ref: str) -> Path | None:
     """The site-relative file a reference points at, or None when it is not a local file.
 
-    Raises PathError when the reference resolves outside the site (``../..``,
-    an absolute path elsewhere, a symlink pointing out).
+    Raises PathError when the reference resolves outside the site.
     """
-    ref = _LIQUID_PREFIX.sub("", ref.strip())
-    parts = urlsplit(ref)
-    if parts.scheme or parts.netloc or ref.startswith(("#", "mailto:")) or "{{" in ref or "{%" in ref:
-        return None
-    path = unquote(parts.path)
-    if not path:
-        return None
-    site = settings.site
-    if settings.baseurl and path.startswith(settings.baseurl + "/"):
-        path = path[len(settings.baseurl) :]
-    if path.startswith("/"):
-        candidates = [site / path.lstrip("/")]
-        if Path(path).is_absolute() and Path(path).exists() and not (site / path.lstrip("/")).exists():
-            candidates = [Path(path)]
-    else:
-        candidates = [site / document.parent / path, site / path]
-    for candidate in candidates:
-        if candidate.is_file() or candidate.is_symlink():
-            resolved = candidate.resolve()
-            site_resolved = site.resolve()
-            if resolved != site_resolved and site_resolved not in resolved.parents:
-                raise PathError(f"{document}: audio reference {ref!r} resolves outside the site ({resolved}); refused")
-            return resolved.relative_to(site_resolved)
-        if ".." in Path(path).parts:
-            resolved = candidate.resolve()
-            if site.resolve() not in resolved.parents:
-                raise PathError(f"{document}: audio reference {ref!r} points outside the site; refused")
-    return None
+    target = Resolver(settings, {}).resolve(document, Reference(ref, "reference"))
+    return None if target.local is None else Path(target.local)
 
 
-def read_document(settings: Settings, rel: Path) -> dict[str, Any] | None:
-    """What a build needs from one file: raw references, glossary, managed value (JSON-able).
+def references_in(settings: Settings, data: dict[str, Any], body: str, patterns: list[Pattern]) -> list[Reference]:
+    """Everything in a document that may name audio: front matter keys, theme patterns, body."""
+    refs = references_in_front_matter(data, settings.all_audio_keys)
+    refs += list(references_from_theme(data, patterns))
+    refs += references_in_body(body)
+    return refs
+
+
+def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None = None) -> dict[str, Any] | None:
+    """What a build needs from one file: references, glossary, managed value (JSON-able).
 
     None when the file is not a Jekyll document; ``{"error": ...}`` when its
     front matter is broken and it seems to use audio.
@@ -160,75 +234,146 @@ def read_document(settings: Settings, rel: Path) -> dict[str, Any] | None:
         return {"error": f"{rel}: {exc}"} if _mentions_audio(text) else None
     if fm is None:
         return None
-    refs = references_in_front_matter(fm.data, settings.audio_keys) + references_in_body(body)
+    refs = references_in(settings, fm.data, body, patterns or [])
     if not refs:
         return {"refs": []}
     glossary = fm.data.get("glossary")
     return {
-        "refs": refs,
+        "refs": [[r.raw, r.where, r.strong, r.group] for r in refs],
         "glossary": glossary if isinstance(glossary, list) else [],
         "managed": fm.data.get(settings.front_matter_key),
         "user_keys": [k for k in ("title", "artist") if k in fm.data],
+        "slug": fm.data.get("slug") if isinstance(fm.data.get("slug"), str) else None,
     }
 
 
-def scan_documents(settings: Settings, is_audio, memo: dict[str, Any] | None = None) -> tuple[list[Document], list[Problem]]:
-    """Documents that reference audio (``is_audio(site_relative_path) -> bool``), and problems found.
+def memo_fingerprint(settings: Settings, patterns: list[Pattern]) -> str:
+    """Everything a document's reading depends on besides its bytes: a change re-reads every document."""
+    data = [settings.all_audio_keys, settings.front_matter_key, [(p.var, p.prefix, p.suffix) for p in patterns]]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
 
-    ``memo`` (path -> [size, mtime_ns, read_document result]) lets an unchanged
-    file skip reading and YAML parsing; it is updated in place.
+
+@dataclass
+class Scan:
+    """Documents that use audio, the remote URLs they link, and problems found."""
+
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    urls: dict[str, list[Path]] = field(default_factory=dict)  # URL -> documents linking it
+
+
+def scan_documents(settings: Settings, is_audio: Callable[[Path], bool], memo: dict[str, Any] | None = None) -> tuple[list[Document], list[Problem]]:
+    """Documents that reference local audio (``is_audio(site_relative_path) -> bool``), and problems found."""
+    scan = scan_site_documents(settings, is_audio, memo)
+    return scan.documents, scan.problems
+
+
+def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], memo: dict[str, Any] | None = None) -> Scan:
+    """Every document's audio: local files (kept when ``is_audio``), URLs, and problems.
+
+    ``memo`` (path -> [size, mtime_ns, read_document result], plus a ``""`` entry
+    holding the fingerprint of what reading depends on) lets an unchanged file
+    skip reading and YAML parsing; it is updated in place.
     """
-    documents: list[Document] = []
-    problems: list[Problem] = []
-    seen: set[str] = set()
+    config = read_site_config(settings.site)
+    patterns = theme_patterns(settings.site, config)
+    resolver = Resolver(settings, config)
+    if memo is not None and memo.get("") != memo_fingerprint(settings, patterns):
+        memo.clear()  # an option or a layout changed what a document's front matter means
+        memo[""] = memo_fingerprint(settings, patterns)
+    scan = Scan()
+    seen: set[str] = {""}
     for rel in iter_document_files(settings):
-        key = rel.as_posix()
-        seen.add(key)
-        info = None
-        if memo is not None:
-            try:
-                st = (settings.site / rel).stat()
-            except OSError:
-                continue
-            stamp = [st.st_size, st.st_mtime_ns]
-            cached = memo.get(key)
-            if cached is not None and cached[:2] == stamp:
-                info = cached[2]
-            else:
-                memo[key] = stamp + [_jsonable(read_document(settings, rel))]
-                info = memo[key][2]
-        else:
-            info = read_document(settings, rel)
+        seen.add(rel.as_posix())
+        info = _document_info(settings, rel, patterns, memo)
         if info is None:
             continue
         if "error" in info:
-            problems.append(Problem(rel, info["error"]))
+            scan.problems.append(Problem(rel, info["error"]))
             continue
-        audio: list[Path] = []
-        for ref in info["refs"]:
-            try:
-                target = resolve_reference(settings, rel, ref)
-            except PathError as exc:
-                problems.append(Problem(rel, str(exc)))
-                continue
-            if target is not None and target not in audio and is_audio(target):
-                audio.append(target)
-        if audio:
-            documents.append(
-                Document(rel, tuple(audio), tuple(info.get("glossary") or ()), info.get("managed"), tuple(info.get("user_keys") or ()))
-            )
+        refs = [Reference(r[0], r[1], bool(r[2]), int(r[3])) for r in info["refs"]]
+        recordings = _resolve_all(resolver, rel, refs, is_audio, scan)
+        if recordings:
+            name = document_slug(PurePosixPath(rel.as_posix()), info.get("slug"))
+            doc = Document(rel, recordings, tuple(info.get("glossary") or ()), info.get("managed"), tuple(info.get("user_keys") or ()), name)
+            scan.documents.append(doc)
+            for key in doc.audio:
+                if "://" in key:
+                    scan.urls.setdefault(key, []).append(rel)
     if memo is not None:
         for gone in [k for k in memo if k not in seen]:
             del memo[gone]
-    return documents, problems
+    return scan
+
+
+def _document_info(settings: Settings, rel: Path, patterns: list[Pattern], memo: dict[str, Any] | None) -> dict[str, Any] | None:
+    if memo is None:
+        return read_document(settings, rel, patterns)
+    try:
+        st = (settings.site / rel).stat()
+    except OSError:
+        return None
+    stamp = [st.st_size, st.st_mtime_ns]
+    cached = memo.get(rel.as_posix())
+    if cached is not None and cached[:2] == stamp:
+        return cached[2]  # type: ignore[no-any-return]
+    memo[rel.as_posix()] = stamp + [_jsonable(read_document(settings, rel, patterns))]
+    return memo[rel.as_posix()][2]  # type: ignore[no-any-return]
+
+
+def _resolve_all(resolver: Resolver, rel: Path, refs: list[Reference], is_audio: Callable[[Path], bool], scan: Scan) -> tuple[tuple[str, ...], ...]:
+    """The document's recordings: resolved keys grouped into encodings of one recording."""
+    keys: list[tuple[str, int]] = []
+    for ref in refs:
+        try:
+            target = resolver.resolve(rel, ref)
+        except PathError as exc:
+            scan.problems.append(Problem(rel, str(exc)))
+            continue
+        if target.problem is not None:
+            if not any(p.path == rel and p.message == target.problem for p in scan.problems):
+                scan.problems.append(Problem(rel, target.problem))
+            continue
+        group = ref.group or (-len(keys) - 1 if target.encodings else 0)
+        for key in (target.local if target.local is not None else target.url, *target.encodings):
+            if key is None or any(k == key for k, _ in keys):
+                continue
+            if "://" not in key and not is_audio(Path(key)):
+                continue
+            keys.append((key, group))
+    return group_encodings(keys)
+
+
+def group_encodings(keys: list[tuple[str, int]]) -> tuple[tuple[str, ...], ...]:
+    """Keys of one recording in several encodings together: a shared group, or the same name but the extension."""
+    recordings: list[list[str]] = []
+    by_marker: dict[Any, list[str]] = {}
+    for key, group in keys:
+        markers = [("stem", _stem(key))] + ([("group", group)] if group else [])
+        found = next((by_marker[m] for m in markers if m in by_marker), None)
+        if found is None:
+            found = []
+            recordings.append(found)
+        found.append(key)
+        for m in markers:
+            by_marker.setdefault(m, found)
+    return tuple(tuple(r) for r in recordings)
+
+
+def _stem(key: str) -> str:
+    path = key.split("?", 1)[0].split("#", 1)[0]
+    return path.rsplit(".", 1)[0] if has_audio_extension(path) else path
 
 
 def _jsonable(info: dict[str, Any] | None) -> dict[str, Any] | None:
     """Front matter values as JSON keeps them (dates become strings), so the memo round-trips."""
-    import json
-
-    return None if info is None else json.loads(json.dumps(info, default=str))
+    return None if info is None else json.loads(json.dumps(info, default=str))  # type: ignore[no-any-return]
 
 
 def _mentions_audio(text: str) -> bool:
     return bool(re.search(r"\.(mp3|m4a|wav|ogg|opus|flac|aac|webm)\b", text, re.IGNORECASE))
+
+
+def url_path(url: str) -> str:
+    """A URL with unsafe characters percent-encoded (spaces, non-ASCII), already-encoded ones kept."""
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")

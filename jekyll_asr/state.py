@@ -29,7 +29,8 @@ from .config import Settings
 from .errors import JekyllAsrError
 from .fsutil import atomic_write, sha256_bytes
 from .outputs import OutputManifest
-from .render import RenderPlan, document_update, managed_value, output_paths, plan_outputs, render_outputs
+from .names import NameIndex
+from .render import RenderPlan, document_update, managed_value, output_paths, plan_outputs, render_outputs, values_for
 from .statindex import StatIndex
 
 STATES = ("new", "changed", "failed", "stale", "cached")
@@ -111,7 +112,8 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     index = StatIndex.load(settings.state_path / "stat-index.json")
     previous = {rel: e.sha256 for rel, e in index.entries.items() if e.sha256}
     site_audio = scan_site(settings, index)  # updates the index in memory only: never saved here
-    plans = plan_outputs(settings, site_audio.files, site_audio.documents)
+    names = NameIndex.load(settings.site / ".jekyll-asr" / "names.json")  # names given in memory only
+    plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
     cache = TranscriptCache(settings.cache_path)
     manifest = OutputManifest(settings.site, manifest_path(settings))
     failures = load_failures(settings)
@@ -124,10 +126,10 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     edited: list[str] = []
     rendered: dict[str, dict[str, Any]] = {}
     found: dict[str, CacheEntry] = {}
-    reasons: dict[str, list[str]] = {p.audio.path.as_posix(): [] for p in plans}
+    reasons: dict[str, list[str]] = {p.key: [] for p in plans}
 
     for plan in plans:
-        rel = plan.audio.path.as_posix()
+        rel = plan.key
         entry = _lookup(settings, cache, plan, candidates, cache_in_use)
         if entry is None:
             outputs_in_use.update(_planned_paths(settings, plan))  # not transcribed yet: keep its old files
@@ -154,8 +156,9 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
 
     stale_documents: list[str] = []
     if render:
+        by_key = {e.key: rendered[p.key] for p in plans if p.key in rendered for e in (p.encodings or (p.audio,))}
         for document in site_audio.documents:
-            values = [rendered[a.as_posix()] for a in document.audio if a.as_posix() in rendered]
+            values = values_for(settings, document, by_key)
             if not values:
                 continue
             doc = document.path.as_posix()
@@ -166,13 +169,18 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
                 continue
             if new_text != text:
                 stale_documents.append(doc)
-                first = next(a.as_posix() for a in document.audio if a.as_posix() in rendered)
+                first = next(p.key for p in plans if any(e.key in document.audio for e in (p.encodings or (p.audio,))))
                 reasons[first].append(f"front matter key {settings.front_matter_key!r} of {doc} is out of date")
 
     states = []
     for plan in plans:
-        rel = plan.audio.path.as_posix()
+        rel = plan.key
         states.append(_audio_state(settings, plan, found.get(rel), reasons[rel], previous, manifest, failures, cache, candidates))
+    for url in site_audio.pending:  # linked, never fetched: status makes no request
+        users = tuple(p.as_posix() for p in site_audio.urls.get(url, []))
+        failure = failures.get(url)
+        why = f"last build failed: {failure['error']}" if failure else "linked URL not downloaded yet"
+        states.append(AudioState(url, "", "failed" if failure else "new", users, None, None, (why,)))
     return SiteState(
         audio=tuple(states),
         stale_outputs=tuple(stale_outputs),
@@ -231,13 +239,13 @@ def _audio_state(
     cache: TranscriptCache,
     candidates: list[str],
 ) -> AudioState:
-    rel = plan.audio.path.as_posix()
+    rel = plan.key
     sha = plan.audio.sha256
     users = tuple(u.as_posix() for u in plan.users)
     if entry is not None:
         state = "stale" if reasons else "cached"
         return AudioState(rel, sha, state, users, entry.transcript.duration, entry.transcript.word_count, tuple(reasons))
-    duration = _declared_duration(settings.site / rel)
+    duration = None if plan.audio.url else _declared_duration(settings.site / rel)
     failure = failures.get(rel)
     if failure is not None and failure.get("sha256") == sha:
         return AudioState(rel, sha, "failed", users, duration, None, (f"last build failed: {failure.get('error', '?')}",))
@@ -294,7 +302,7 @@ def remember_failures(settings: Settings, failed: Iterable[tuple[str, str]], sit
     ``failed`` is (path, error) pairs (``Report.failed``); only paths that are
     audio files of the site are kept, with the content hash they failed at.
     """
-    shas = {f.path.as_posix(): f.sha256 for f in site_audio.files}
+    shas = {f.key: f.sha256 for f in site_audio.files} | {url: "" for url in site_audio.urls}
     files = {path: {"sha256": shas[path], "error": error} for path, error in failed if path in shas}
     target = failures_path(settings)
     if not files and not target.exists():

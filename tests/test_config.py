@@ -13,7 +13,7 @@ def test_defaults_without_config(tmp_path: Path) -> None:
     assert s.model == "openai/whisper-large-v3-turbo"
     assert s.engine == "auto" and s.device == "auto"
     assert s.front_matter_key == "transcript"
-    assert s.include == ("assets/**",)
+    assert s.include == ("**",)
 
 
 def test_asr_block_and_overrides(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ Listen [here](/a/three.m4a "Episode") or ![](four.wav).
 [ref]: /a/five.flac
 {% include player.html file="/a/six.mp3" title='x' %}
 """
-    refs = references_in_body(body)
+    refs = [r.raw for r in references_in_body(body)]
     for name in ("/a/one.mp3", "/a/two.ogg", "/a/three.m4a", "four.wav", "/a/five.flac", "/a/six.mp3"):
         assert name in refs
 
@@ -45,7 +45,7 @@ def test_documents_and_their_audio(tmp_path: Path) -> None:
     })
     settings = load_settings(tmp_path)
     docs, problems = scan_documents(settings, _is_audio(tmp_path))
-    found = {d.path.as_posix(): [a.as_posix() for a in d.audio] for d in docs}
+    found = {d.path.as_posix(): list(d.audio) for d in docs}
     assert found == {
         "_posts/2026-01-01-a.md": ["assets/ep1.mp3"],
         "_posts/2026-01-02-b.md": ["assets/ep2.wav"],

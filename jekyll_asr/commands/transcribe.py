@@ -7,17 +7,14 @@ import json
 from pathlib import Path
 
 from ..errors import UsageError, one_line
-from . import CONFIG_FLAGS
+from ..config import add_option_flags, overrides_from
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (short ones are batched together)")
     parser.add_argument("--format", default="txt", choices=["txt", "md", "json", "vtt", "srt"])
     parser.add_argument("--site", default=None, help="read settings from this site's _config.yml (default: . when it has one)")
-    group = parser.add_argument_group("settings")
-    for flag, (option, kwargs) in CONFIG_FLAGS.items():
-        if option in {"model", "model_revision", "engine", "device", "language", "task", "beam_size", "batch_size", "vad"}:
-            group.add_argument(flag, dest=option, default=None, **kwargs)
+    add_option_flags(parser.add_argument_group("settings"), commands="all")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
     site = Path(args.site) if args.site else (Path(".") if Path("_config.yml").is_file() else None)
-    overrides = {k: getattr(args, k, None) for k in ("model", "model_revision", "engine", "device", "language", "task", "beam_size", "batch_size", "vad")}
+    overrides = overrides_from(args)
     if site is None:
         import tempfile
 

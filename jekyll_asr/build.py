@@ -80,6 +80,7 @@ class Progress:
     file_started: Callable[[str, float], None] = lambda path, seconds: None
     advance: Callable[[float], None] = lambda seconds: None
     total: Callable[[float], None] = lambda seconds: None
+    fetched: Callable[[str, int, int, int], None] = lambda url, size, done, total: None
 
 
 # Names that promise audio: such a file that is not audio by content is reported, not skipped in silence.
@@ -238,21 +239,18 @@ def build(
             from .sources import remote_options
 
             fetcher = Fetcher(remote_options(settings), urls)
-        fetched: list[AudioFile] = []
-        if site_audio.pending and transcribe and fetcher is not None:
-            fetched = _fetch_pending(settings, fetcher, site_audio, report, say)
         cache = TranscriptCache(settings.cache_path)
         rendered = RenderIndex(settings)
-        plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
+        work = _Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher)
         try:
-            entries, fresh = _lookup_and_transcribe(
-                settings, cache, plans, report, shard=shard, transcribe=transcribe, progress=progress, rendered=rendered, fetcher=fetcher
-            )
+            if site_audio.pending and transcribe and fetcher is not None:
+                _fetch_and_transcribe(work, site_audio)
+            plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
+            entries, fresh = work.run(plans)
         finally:
             if fetcher is not None:
-                for f in fetched:  # downloaded only to learn its hash: its transcript was cached
-                    fetcher.discard(f.sha256)
                 fetcher.close()
+        report.cached = [k for k in dict.fromkeys(report.cached) if k not in set(report.transcribed)]
         manifest = OutputManifest(settings.site, settings.site / ".jekyll-asr" / "outputs.json")
         _write_outputs(settings, site_audio, plans, entries, fresh, manifest, report, force=force, rendered=rendered)
         rendered.forget_missing({p.key for p in plans})
@@ -270,21 +268,74 @@ def build(
     return report
 
 
-def _fetch_pending(settings: Settings, fetcher: Any, site_audio: SiteAudio, report: Report, say: Callable[[str], None]) -> list[AudioFile]:
-    """Fetch the linked URLs whose content is not known yet, several at once; one line per URL that fails."""
+@dataclass
+class _Work:
+    """What transcribing needs, so the fetch stage and the final pass share one model and report."""
+
+    settings: Settings
+    cache: TranscriptCache
+    report: Report
+    shard: Shard | None
+    transcribe: bool
+    progress: Progress
+    rendered: RenderIndex
+    fetcher: Any
+    engine: Any = None
+
+    def run(self, plans: list[RenderPlan]) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
+        return _lookup_and_transcribe(
+            self.settings, self.cache, plans, self.report, shard=self.shard, transcribe=self.transcribe,
+            progress=self.progress, rendered=self.rendered, fetcher=self.fetcher, work=self,
+        )
+
+
+# Linked URLs fetched per round: the model transcribes one round while the next downloads, and
+# at most two rounds of downloads are on disk at once, whatever the size of the archive.
+FETCH_ROUND = 8
+
+
+def _fetch_and_transcribe(work: _Work, site_audio: SiteAudio) -> None:
+    """Fetch the URLs never seen, a round at a time, transcribing each round while the next downloads.
+
+    A URL's content hash is known only once it has downloaded; its transcript
+    goes into the cache at once and the download is deleted, so the final pass
+    finds every transcript cached.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .names import NameIndex
+
+    rounds = [site_audio.pending[i : i + FETCH_ROUND] for i in range(0, len(site_audio.pending), FETCH_ROUND)]
+    counter = {"done": 0, "total": len(site_audio.pending)}
+    scratch = NameIndex(work.settings.state_path / "unused-names.json")  # names are given by the final pass
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-fetch-round") as ahead:
+        nxt = ahead.submit(_fetch_round, work, site_audio, rounds[0], counter) if rounds else None
+        for i in range(len(rounds)):
+            assert nxt is not None
+            got = nxt.result()
+            nxt = ahead.submit(_fetch_round, work, site_audio, rounds[i + 1], counter) if i + 1 < len(rounds) else None
+            site_audio.files.extend(got)
+            keys = {f.key for f in got}
+            documents = [d for d in site_audio.documents if keys & set(d.audio)]
+            plans = [p for p in plan_outputs(work.settings, site_audio.files, documents, scratch) if any(e.key in keys for e in (p.encodings or (p.audio,)))]
+            work.run(plans)
+            for f in got:  # downloaded only to be transcribed (or to learn its hash): not kept
+                work.fetcher.discard(f.sha256)
+    site_audio.pending = []
+
+
+def _fetch_round(work: _Work, site_audio: SiteAudio, urls: list[str], counter: dict[str, int]) -> list[AudioFile]:
+    """One round of URLs, several at once; one report line per URL that fails, naming its documents."""
     from .sources import fetch_pending
 
     got: list[AudioFile] = []
-    total = len(site_audio.pending)
-    log.info("jekyll-asr: fetching %d linked URL(s)", total)
-    for n, (url, result) in enumerate(fetch_pending(fetcher, site_audio.pending, revalidate=settings.revalidate), 1):
+    for url, result in fetch_pending(work.fetcher, urls, revalidate=work.settings.revalidate):
+        counter["done"] += 1
         if isinstance(result, Exception):
-            report.fail(url, f"{without_names(str(result), url)} (linked from {_names(site_audio.urls.get(url, []))})")
+            work.report.fail(url, f"{without_names(str(result), url)} (linked from {_names(site_audio.urls.get(url, []))})")
             continue
-        log.info("jekyll-asr: fetched %d/%d %s (%d bytes)", n, total, url, result.size)
-        site_audio.files.append(result)
+        work.progress.fetched(url, result.size, counter["done"], counter["total"])
         got.append(result)
-    site_audio.pending = []
     return got
 
 
@@ -299,6 +350,7 @@ def _lookup_and_transcribe(
     progress: Progress,
     rendered: RenderIndex,
     fetcher: Any = None,
+    work: Any = None,
 ) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
     """Cache entries by audio path, transcribing what is missing (once per content hash),
     and the managed values of paths whose outputs are already current (not even read)."""
@@ -356,7 +408,9 @@ def _lookup_and_transcribe(
     if not todo:
         return entries, fresh
 
-    lazy = _LazyEngine(settings, engine, device)
+    lazy = work.engine if work is not None and work.engine is not None else _LazyEngine(settings, engine, device)
+    if work is not None:
+        work.engine = lazy  # one model for every round of a build
     from . import audio as audio_mod
     from . import batching, longform
 

@@ -29,7 +29,7 @@ def progress_for(args: argparse.Namespace, stream: IO[str] | None = None) -> Ite
     stream = stream if stream is not None else sys.stderr
     tracker: _Bars | _Lines = _Bars(stream) if _is_terminal(stream) else _Lines(stream)
     try:
-        yield Progress(file_started=tracker.file_started, advance=tracker.advance, total=tracker.total)
+        yield Progress(file_started=tracker.file_started, advance=tracker.advance, total=tracker.total, fetched=tracker.fetched)
     finally:
         tracker.close()
 
@@ -63,6 +63,13 @@ class _Counter:
         self.done = 0.0
         self.files = 0
         self.started_at: float | None = None
+
+    def fetched(self, url: str, size: int, done: int, total: int) -> None:
+        """One linked URL downloaded (or found in a mirror): its size in bytes and the count so far."""
+        self._say(f"fetched {done}/{total} {url} ({format_bytes(size)})")
+
+    def _say(self, line: str) -> None:
+        raise NotImplementedError
 
     def eta(self) -> float | None:
         if not self.expected or self.done <= 0 or self.started_at is None:
@@ -153,11 +160,28 @@ class _Bars(_Counter):
         if self.file_bar is not None:
             self.file_bar.update(min(seconds, max(0.0, self.file_bar.total - self.file_bar.n)))
 
+    def _say(self, line: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(f"jekyll-asr: {line}", file=self.stream)
+
     def close(self) -> None:
         for bar in (self.file_bar, self.overall):
             if bar is not None:
                 bar.close()
         self.file_bar = self.overall = None
+
+
+def format_bytes(size: int) -> str:
+    """``148 kB``, ``51.2 MB``: download sizes."""
+    if size < 1000:
+        return f"{size} B"
+    for unit in ("kB", "MB", "GB"):
+        size_f = size / 1000
+        if size_f < 1000 or unit == "GB":
+            return f"{size_f:.0f} {unit}" if size_f >= 100 else f"{size_f:.1f} {unit}"
+        size = int(size_f)
+    return f"{size} B"
 
 
 def _short(path: str, width: int = 40) -> str:

@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
@@ -225,7 +225,7 @@ class Fetcher:
 
     def fetch_many(
         self, urls: Iterable[str], *, revalidate: bool = False, progress: Progress | None = None
-    ) -> Iterator[tuple[str, Fetched | RemoteError]]:
+    ) -> Generator[tuple[str, Fetched | RemoteError], None, None]:
         """Each URL's result as it completes, ``concurrency`` at a time, so the caller can work on what
         has arrived; one URL's error does not stop the others. ``progress`` runs on worker threads."""
         unique = list(dict.fromkeys(urls))
@@ -320,7 +320,8 @@ class Fetcher:
         """Stream into a partial file, resuming it when the body is cut short (``retries`` times)."""
         key = hashlib.sha256(url.encode("utf-8")).hexdigest()
         partial = self.options.downloads_dir / "partial"
-        job = _Job(url, partial / f"{key}.part", partial / f"{key}.json", known, progress, stop)
+        part, side = self._within(partial / f"{key}.part"), self._within(partial / f"{key}.json")
+        job = _Job(url, part, side, known, progress, stop)
         tries = self.options.retries + 1
         for attempt in range(1, tries + 1):
             try:
@@ -407,8 +408,11 @@ class Fetcher:
             ctype = resp.headers.get("Content-Type") or "no Content-Type"
             raise RemoteError(f"{job.url}: the server sent something that is not audio ({ctype}, {size} bytes)")
         final = self.options.downloads_dir / sha[:2] / sha
-        self._within(final).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(job.part, final)
+        try:
+            self._within(final).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(job.part, final)
+        except OSError as exc:
+            raise RemoteError(f"{job.url}: cannot write {final}: {exc.strerror or exc}") from exc
         self._remove(job.side)
         rec = UrlRecord(sha, size, kind, resp.headers.get("ETag"), resp.headers.get("Last-Modified"), total)
         self.index.record(job.url, rec)
@@ -428,11 +432,14 @@ class Fetcher:
         return 0, None
 
     def _start_partial(self, job: _Job, validator: str | None) -> None:
-        self._within(job.part).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            job.part.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RemoteError(f"{job.url}: cannot write {job.part.parent}: {exc.strerror or exc}") from exc
         if validator is None:
             self._remove(job.side)  # the server gives nothing to resume against: start over next time
         else:
-            atomic_write(self._within(job.side), json.dumps({"url": job.url, "validator": validator}))
+            atomic_write(job.side, json.dumps({"url": job.url, "validator": validator}))
 
     def _report(self, job: _Job, size: int, total: int | None, *, final: bool = False) -> None:
         now = time.monotonic()

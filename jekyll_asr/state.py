@@ -257,11 +257,39 @@ def _audio_state(
     if old and old != sha and _has_any_entry(settings, old):
         why.append("content changed since it was transcribed")
         return AudioState(rel, sha, "changed", users, duration, None, tuple(why))
+    differences = _settings_changed(settings, cache, plan, sha, candidates)
+    if differences:
+        why.append("settings changed since it was transcribed: " + "; ".join(differences))
+        return AudioState(rel, sha, "changed", users, duration, None, tuple(why))
     if any(p in manifest.files for p in _planned_paths(settings, plan)):
         why.append("no transcript for its current content and settings")
         return AudioState(rel, sha, "changed", users, duration, None, tuple(why))
     why.append("never transcribed")
     return AudioState(rel, sha, "new", users, duration, None, tuple(why))
+
+
+def _settings_changed(settings: Settings, cache: TranscriptCache, plan: RenderPlan, sha: str, candidates: list[str]) -> list[str]:
+    """What differs between the settings of this content's cached transcript and today's ("model: tiny.en -> base")."""
+    folder = settings.cache_path / sha[:2]
+    if not folder.is_dir():
+        return []
+    wanted = _flatten(word_settings(settings, candidates[0], plan.prompt))
+    for path in sorted(folder.glob(f"{sha}-*.json")):
+        try:
+            old = _flatten(json.loads(path.read_text(encoding="utf-8"))["settings"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return [f"{k}: {old.get(k)!r} -> {wanted.get(k)!r}" for k in sorted(set(old) | set(wanted)) if old.get(k) != wanted.get(k)][:4]
+    return []
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix.rstrip("."): data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(_flatten(value, f"{prefix}{key}."))
+    return out
 
 
 def _has_any_entry(settings: Settings, sha: str) -> bool:

@@ -433,12 +433,12 @@ layout: default
 \t<channel>
 \t\t<title>{{ site.title }}</title>
 \t\t<language>{{ site.podcast_lang }}</language>
-\t\t{% for post in site.posts %}
+\t\t{% for post in site.posts %}{% if post.file or post.filename %}
 \t\t\t<item>
 \t\t\t\t<title>{{ post.title | xml_escape }}</title>
 \t\t\t\t<enclosure url="{% if post.file %}{{ post.file }}{% else %}{{ site.url }}/assets/audio/{{ post.filename }}.mp3{% endif %}" type="audio/mp3"/>
 \t\t\t</item>
-\t\t{% endfor %}
+\t\t{% endif %}{% endfor %}
 \t</channel>
 </rss>""",
         "index.html": _index("Episodi"),

@@ -10,6 +10,8 @@ import hashlib
 import json
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -547,3 +549,8 @@ def test_stopping_fetch_many_stops_the_downloads(server: Server, tmp_path: Path)
     results.close()  # the caller stops iterating (Ctrl-C, or an error of its own)
     assert time.monotonic() - started < 1.5
     assert [p.suffix for p in leftovers(tmp_path)] in ([".json", ".part"], [".part", ".json"])  # kept for a resume
+
+
+def test_importing_the_module_does_not_import_requests() -> None:
+    code = "import sys, jekyll_asr.remote; sys.exit('requests' in sys.modules or 'urllib3' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0  # a no-op build stays cheap

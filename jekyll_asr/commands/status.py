@@ -24,11 +24,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(state.to_dict(), indent=2))
         return 0
-    print(status_table(state))
+    print(status_table(state, verbose=bool(args.verbose)))
     return 0
 
 
-def status_table(state) -> str:
+def status_table(state, *, verbose: bool = False) -> str:
     """A plain table (file, state, duration, words, used by) and a one-line summary."""
     from ..progress import format_seconds
 
@@ -48,8 +48,15 @@ def status_table(state) -> str:
     parts = [f"{n} {name}" for name, n in counts.items() if n]
     summary = f"{len(state.audio)} audio file{'s' if len(state.audio) != 1 else ''}" + (f": {', '.join(parts)}" if parts else "")
     lines.append(summary)
+    if verbose:
+        lines += [f"why: {a.path}: {'; '.join(a.reasons)}" for a in state.audio if a.reasons]
     lines += [f"problem: {path}: {message}" for path, message in state.problems]
     lines += [f"kept (edited by hand): {rel}" for rel in state.edited_outputs]
+    unlinked = [a.path for a in state.audio if not a.users]
+    if unlinked:
+        lines.append(f"not shown on any page ({len(unlinked)}): {', '.join(unlinked[:5])}{' …' if len(unlinked) > 5 else ''}")
+        lines.append("  (no document links this audio; link it from a post, e.g. `audio: /path/to/file.mp3`, or exclude it: asr.exclude)")
     if not state.audio:
-        lines = [summary + " (the asr: include globs and the posts reference no audio)"]
+        lines = [summary + ": no document links audio and no audio file was found"] + lines[len(rows) + 1 :]
+        lines.append("  (see README, 'Sites you already have', for the keys, folders and URLs recognised)")
     return "\n".join(lines)

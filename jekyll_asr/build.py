@@ -71,6 +71,8 @@ class SiteAudio:
     problems: list[tuple[str, str]] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     urls: dict[str, list[Path]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    managed: dict[str, Any] = field(default_factory=dict)  # document -> its managed value (what its pages name)
 
 
 @dataclass
@@ -125,7 +127,11 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     found_problems = [(str(p.path), without_names(p.message, p.path)) for p in scan.problems]
     remote = known_sources(settings, urls if urls is not None else open_index(settings), scan.urls)
     skipped = [(url, f"{why} (linked from {_names(scan.urls[url])})") for url, why in remote.skipped]
-    return SiteAudio(ordered + remote.known, scan.documents, found_problems + sorted(refused.items()) + skipped, remote.pending, scan.urls)
+    warnings = [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
+    if not settings.url and scan.documents:
+        warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
+    problems = found_problems + sorted(refused.items()) + skipped
+    return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed)
 
 
 def _names(paths: list[Path]) -> str:
@@ -233,6 +239,7 @@ def build(
         site_audio = scan_site(settings, index, memo.documents, urls)
         for path, message in site_audio.problems:
             report.fail(path, message)
+        report.warnings.extend(site_audio.warnings)
         fetcher = None
         if site_audio.urls and settings.remote != "off":
             from .remote import Fetcher

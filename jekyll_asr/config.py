@@ -95,6 +95,7 @@ class Settings:
     collections: tuple[str, ...] = ()
     jekyll_exclude: tuple[str, ...] = field(default_factory=tuple)
     config_audio_dirs: tuple[str, ...] = ()  # folders the site's own config names for its audio
+    config_audio_hosts: tuple[str, ...] = ()  # URL prefixes the site's config names for audio hosted elsewhere
 
     @property
     def cache_path(self) -> Path:
@@ -405,7 +406,26 @@ def jekyll_settings(site: Path, config: dict[str, Any]) -> dict[str, Any]:
         "collections": tuple(str(n) for n in names),
         "jekyll_exclude": tuple(str(x) for x in jekyll_exclude) if isinstance(jekyll_exclude, list) else (),
         "config_audio_dirs": _config_audio_dirs(site, config),
+        "config_audio_hosts": _config_audio_hosts(config),
     }
+
+
+def _config_audio_hosts(config: dict[str, Any]) -> tuple[str, ...]:
+    """Where the site's config says its audio is hosted (Octopod's ``download_url``, ``remote_episode_host``…).
+
+    An http(s) URL at the top level or one mapping down, under a key that speaks
+    of downloads, hosts or CDNs: a bare file name no local folder has is fetched from there.
+    """
+    found: list[str] = []
+    for key, value in config.items():
+        items = value.items() if isinstance(value, dict) and key != "asr" else [(key, value)]
+        for sub, item in items:
+            name = str(sub).lower()
+            if isinstance(item, str) and item.startswith(("http://", "https://")) and any(
+                w in name for w in ("download", "host", "cdn", "media_url", "audio_url", "episodes_url", "base_url", "mp3_url")
+            ):
+                found.append(item.strip().rstrip("/"))
+    return tuple(dict.fromkeys(found))
 
 
 def _relative_destination(site: Path, destination: str) -> str:

@@ -1,10 +1,13 @@
 """``init``: give a Jekyll site an ``asr:`` block and the files that show transcripts.
 
 The ``asr:`` block is appended as text: the user's ``_config.yml`` keeps every
-byte, comment and key order it had (YAML is never re-dumped). Shipped files
-(``templates/site/``: includes, script, stylesheet, feed, optional plugin) are
-copied only where the site has no file of that name, or with ``force``; a
-second run changes nothing.
+byte, comment and key order it had (YAML is never re-dumped). It holds only what
+the defaults would get wrong for this site (``detect.py``: its own audio keys and
+folders, the podcast's language). Shipped files (``templates/site/``: includes,
+script, stylesheet, optional feed and plugin) are copied only where the site has
+no file of that name, or with ``force``; the site's own feeds are never replaced,
+``init`` says where the transcript tags go in each (``feeds.py``). A second run
+changes nothing.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .config import OPTIONS, Settings, read_site_config
+from .detect import Conventions, detect_conventions
 from .errors import ConfigError, UsageError
+from .feeds import Feed, feed_notes, find_feeds, uses_jekyll_feed
 from .fsutil import atomic_write
 
 CONFIG_NAMES = ("_config.yml", "_config.yaml")
 FEED = "feed.xml"
 PLUGINS_DIR = "_plugins"
 INCLUDES_DIR = "_includes"
+NO_URL = "has no url: feeds then carry relative URLs podcast apps cannot fetch; set url: https://your.domain"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,9 @@ class InitResult:
     unchanged: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # the site's own different file, left alone (use force)
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (path, why)
+    detected: tuple[str, ...] = ()  # what the appended block says about this site, one line each
+    notes: tuple[str, ...] = ()  # the site's feeds: where the transcript tags go
+    warnings: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -44,11 +53,14 @@ class InitResult:
 
     def summary(self) -> str:
         lines = [f"{self.config_file}: " + ("asr: block appended" if self.config_appended else "already has an asr: block; left as it is")]
+        lines += [f"  {line}" for line in self.detected]
         lines += [f"wrote {p}" for p in self.written]
         lines += [f"kept {p} (the site's own version differs; --force replaces it)" for p in self.kept]
         lines += [f"skipped {p}: {why}" for p, why in self.skipped]
         if self.unchanged:
             lines.append(f"{len(self.unchanged)} file(s) already up to date")
+        lines += list(self.notes)
+        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -67,63 +79,87 @@ def _default(name: str) -> object:
     return {f.name: f.default for f in fields(Settings)}[name]
 
 
-def config_block(*, model: str, language: str, newline: str = "\n") -> str:
-    """The ``asr:`` block ``init`` appends: the keys a user changes first, commented."""
+def config_block(*, model: str, language: str, conventions: Conventions | None = None, newline: str = "\n") -> str:
+    """The ``asr:`` block ``init`` appends: the model, the language, and what the defaults miss on this site."""
+    found = conventions or Conventions()
+    if language != "auto" and found.language == language and found.language_from:
+        why = f"from {_one_line(found.language_from)}; a Whisper language code, or auto to detect it per file"
+    elif language != "auto":
+        why = "a Whisper language code, or auto to detect it per file"
+    else:
+        ui = f" ({_one_line(found.ui_language)} is the language of the site's pages, not necessarily its audio's)" if found.ui_language else ""
+        why = f"no podcast language declared: detected per file{ui}; or a code such as en"
     lines = [
         "",
         "# jekyll-asr: transcripts and captions for the site's audio (added by `jekyll-asr init`).",
         "# Every option has a default; `jekyll-asr build --help` lists them.",
         "asr:",
-        f"  model: {_yaml_scalar(model)}  # a Hugging Face id, a local folder, or tiny.en / base (bundled, offline)",
-        f"  language: {_yaml_scalar(language)}  # a language code, or auto to detect it per file",
-        "  include:",
-        '    - "assets/**"  # where audio lives; audio that posts link to is found anywhere',
-        "  formats: [md, vtt, srt, json, txt, chapters]",
-        "",
+        "  # The default model is multilingual and best on a GPU; on a CPU `base` (any language) or",
+        "  # `tiny.en` (English only) is much faster, and both are bundled (no download).",
+        f"  model: {_yaml_scalar(model)}  # a Hugging Face id, a local folder, or tiny.en / base",
+        f"  language: {_yaml_scalar(language)}  # {why}",
     ]
+    if found.audio_keys:
+        lines.append(f"  audio_keys: {_yaml_list(found.audio_keys)}  # front matter keys naming audio on this site, besides the built-in ones")
+    if found.audio_dirs:
+        lines.append(f"  audio_dirs: {_yaml_list(found.audio_dirs)}  # where its bare file names (file: ep1.mp3) are, besides the usual folders")
+    lines += ["  formats: [md, vtt, srt, json, txt, chapters]", ""]
     return newline.join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _yaml_scalar(value: str) -> str:
     return value if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", value) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _site_language(config: dict) -> str:
-    lang = config.get("lang") or config.get("locale")
-    m = re.match(r"([A-Za-z]{2,3})(?:[-_]|$)", str(lang)) if lang else None
-    return m.group(1).lower() if m else "auto"
+def _yaml_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_yaml_scalar(v) for v in values) + "]"
 
 
-def uses_jekyll_feed(site: Path, config: dict) -> bool:
-    """Whether the site builds its feed with jekyll-feed (its config or Gemfile names it)."""
-    for key in ("plugins", "gems"):
-        names = config.get(key)
-        if isinstance(names, list) and "jekyll-feed" in names:
-            return True
-    gemfile = site / "Gemfile"
-    try:
-        return "jekyll-feed" in gemfile.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
+def detected_lines(conventions: Conventions, language: str) -> list[str]:
+    """What the appended block says about the site, for the summary."""
+    if language == "auto":
+        lines = ["language: auto (no podcast language declared; detected per file)"]
+    elif conventions.language == language and conventions.language_from:
+        lines = [f"language: {language} (from {_one_line(conventions.language_from)})"]
+    else:
+        lines = [f"language: {language}"]
+    if conventions.audio_keys:
+        lines.append(f"audio_keys: {', '.join(conventions.audio_keys)} (front matter keys naming audio that the built-in keys miss)")
+    if conventions.audio_dirs:
+        lines.append(f"audio_dirs: {', '.join(conventions.audio_dirs)} (folders of audio the documents name by bare file name)")
+    return lines
 
 
-def append_config(site: Path, *, model: str | None = None, language: str | None = None) -> tuple[str, bool]:
-    """Append the ``asr:`` block unless the config has one. Returns (file name, appended)."""
+def config_path(site: Path) -> Path:
     path = next((site / n for n in CONFIG_NAMES if (site / n).is_file()), None)
     if path is None:
         raise UsageError(f"{site} has no _config.yml: run init in the Jekyll site's source folder (or name it: jekyll-asr init SITE)")
+    return path
+
+
+def append_config(
+    site: Path, *, model: str | None = None, language: str | None = None, conventions: Conventions | None = None
+) -> tuple[str, bool, list[str]]:
+    """Append the ``asr:`` block unless the config has one. Returns (file name, appended, summary lines)."""
+    path = config_path(site)
     config = read_site_config(site)
     if "asr" in config:
-        return path.name, False
+        return path.name, False, []
+    found = conventions or Conventions()
+    language = language or found.language or "auto"
     original = path.read_bytes()
     text = original.decode("utf-8-sig", errors="strict") if original else ""
     newline = "\r\n" if "\r\n" in text else "\n"
-    block = config_block(model=model or str(_default("model")), language=language or _site_language(config), newline=newline)
+    block = config_block(model=model or str(_default("model")), language=language, conventions=found, newline=newline)
     prefix = b"" if not original or original.endswith(b"\n") else newline.encode()
     new = original + prefix + block.encode("utf-8")
     _check_appended(path, new)
     atomic_write(path, new)
-    return path.name, True
+    return path.name, True, detected_lines(found, language)
 
 
 def _check_appended(path: Path, data: bytes) -> None:
@@ -174,20 +210,60 @@ def init_site(
     model: str | None = None,
     language: str | None = None,
 ) -> InitResult:
-    """Set a site up for jekyll-asr. ``feed=None`` installs ``feed.xml`` unless the site
-    uses jekyll-feed; ``plugin`` adds ``_plugins/jekyll_asr.rb`` (runs the build from Jekyll)."""
+    """Set a site up for jekyll-asr. ``feed=None`` installs ``feed.xml`` only when the site has
+    no feed of its own and no jekyll-feed; ``plugin`` adds ``_plugins/jekyll_asr.rb``."""
     site = Path(site)
     if not site.is_dir():
         raise UsageError(f"site folder {site} does not exist")
-    config_file, appended = append_config(site, model=model, language=language)
+    config_path(site)
     config = read_site_config(site)
-    if feed is None:
-        feed = not uses_jekyll_feed(site, config)
-        feed_why = "the site uses jekyll-feed; --feed installs a podcast feed.xml that takes its place"
-    else:
-        feed_why = "--no-feed"
+    feeds = find_feeds(site, config)
+    conventions = None
+    if "asr" not in config:
+        conventions = detect_conventions(site, config, [f.language for f in feeds if f.podcast and f.language])
+    config_file, appended, detected = append_config(site, model=model, language=language, conventions=conventions)
+    config = read_site_config(site)
+    jekyll_feed = uses_jekyll_feed(site, config)
+    own = [f for f in feeds if not (f.path == FEED and _is_shipped(site, FEED))]
+    install_feed, feed_why = _feed_choice(feed, own, jekyll_feed)
+    written, unchanged, kept, skipped = _copy_files(site, config, force=force, plugin=plugin, feed=install_feed, feed_why=feed_why)
+    has_url = bool(str(config.get("url") or "").strip())
+    return InitResult(
+        site, config_file, appended, tuple(written), tuple(unchanged), tuple(kept), tuple(skipped),
+        detected=tuple(detected),
+        notes=tuple(feed_notes(own, jekyll_feed=jekyll_feed)),
+        warnings=() if has_url else (f"{config_file} {NO_URL}",),
+    )  # fmt: skip
+
+
+def _is_shipped(site: Path, rel: str) -> bool:
+    try:
+        return (site / rel).read_bytes() == (site_templates() / rel).read_bytes()
+    except OSError:
+        return False
+
+
+def _feed_choice(feed: bool | None, own: list[Feed], jekyll_feed: bool) -> tuple[bool, str]:
+    """Whether to add jekyll-asr's feed.xml, and why not: never beside a feed of the site's own unless asked."""
+    if feed is not None:
+        return feed, "--no-feed"
+    if own:
+        names = ", ".join(f.path for f in own)
+        return False, f"the site has its own feed ({names}); --feed adds jekyll-asr's podcast feed.xml anyway"
+    if jekyll_feed:
+        return False, "the site uses jekyll-feed; --feed installs a podcast feed.xml that takes its place"
+    return True, ""
+
+
+def _copy_files(
+    site: Path, config: dict, *, force: bool, plugin: bool, feed: bool, feed_why: str
+) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
+    """Copy the shipped files: (written, unchanged, kept, skipped)."""
     root = site_templates()
-    written, unchanged, kept, skipped = [], [], [], []
+    written: list[str] = []
+    unchanged: list[str] = []
+    kept: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for rel in shipped_files():
         dest_rel = _destination(rel, config)
         dest = site / dest_rel
@@ -197,14 +273,14 @@ def init_site(
             optional = "the Jekyll plugin is optional (--plugin adds it)"
         elif rel.as_posix() == FEED and not feed:
             optional = feed_why
-        if optional and not (dest.is_file() and dest.read_bytes() == data):
+        same = dest.is_file() and dest.read_bytes() == data
+        if optional and not same:
             skipped.append((dest_rel.as_posix(), optional))
-            continue
-        if dest.is_file() and dest.read_bytes() == data:
+        elif same:
             unchanged.append(dest_rel.as_posix())
         elif dest.exists() and not force:
             kept.append(dest_rel.as_posix())
         else:
             atomic_write(dest, data)
             written.append(dest_rel.as_posix())
-    return InitResult(site, config_file, appended, tuple(written), tuple(unchanged), tuple(kept), tuple(skipped))
+    return written, unchanged, kept, skipped

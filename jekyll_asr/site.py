@@ -96,6 +96,7 @@ class Target:
     url: str | None = None
     problem: str | None = None
     encodings: tuple[str, ...] = ()  # an extensionless reference: every file the theme may append an extension to
+    warning: str | None = None  # usable, but the user should know (a folder Jekyll does not publish)
 
 
 class Resolver:
@@ -156,6 +157,9 @@ class Resolver:
                 return Target(first.local, None, first.problem, more) if more else first
             if ".." in PurePosixPath(path).parts and self.root not in candidate.resolve().parents:
                 raise PathError(f"{document}: audio reference {ref.raw!r} points outside the site; refused")
+        hosts = self.settings.config_audio_hosts
+        if hosts and "/" not in path and has_audio_extension(path):  # hosted where the site's config says
+            return Target(url=f"{hosts[0]}/{quote(path)}")
         if has_audio_extension(path):
             return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
         return Target()
@@ -179,6 +183,11 @@ class Resolver:
         rel = resolved.relative_to(self.root).as_posix()
         if is_lfs_pointer(resolved):
             return Target(problem=f"{ref.where}: {rel} is a Git LFS pointer, not the audio; run `git lfs pull` (and `lfs: true` in actions/checkout)")
+        top = rel.split("/", 1)[0]
+        collections = {f"_{c}" for c in self.settings.collections}
+        if "/" in rel and (top.startswith(("_", ".")) and top not in collections or top in self.settings.jekyll_exclude):
+            why = f"{rel} is in {top}/, which Jekyll does not publish: the page's player link will not work"
+            return Target(local=rel, warning=why)
         return Target(local=rel)
 
 
@@ -236,7 +245,8 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
         return None
     refs = references_in(settings, fm.data, body, patterns or [])
     if not refs:
-        return {"refs": []}
+        managed = fm.data.get(settings.front_matter_key)
+        return {"refs": [], "managed": managed} if managed is not None else {"refs": []}
     glossary = fm.data.get("glossary")
     return {
         "refs": [[r.raw, r.where, r.strong, r.group] for r in refs],
@@ -260,6 +270,8 @@ class Scan:
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     urls: dict[str, list[Path]] = field(default_factory=dict)  # URL -> documents linking it
+    warnings: list[Problem] = field(default_factory=list)
+    managed: dict[str, Any] = field(default_factory=dict)  # every document's managed value, audio found or not
 
 
 def scan_documents(settings: Settings, is_audio: Callable[[Path], bool], memo: dict[str, Any] | None = None) -> tuple[list[Document], list[Problem]]:
@@ -291,6 +303,8 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
         if "error" in info:
             scan.problems.append(Problem(rel, info["error"]))
             continue
+        if info.get("managed") is not None:
+            scan.managed[rel.as_posix()] = info["managed"]
         refs = [Reference(r[0], r[1], bool(r[2]), int(r[3])) for r in info["refs"]]
         recordings = _resolve_all(resolver, rel, refs, is_audio, scan)
         if recordings:
@@ -334,6 +348,8 @@ def _resolve_all(resolver: Resolver, rel: Path, refs: list[Reference], is_audio:
             if not any(p.path == rel and p.message == target.problem for p in scan.problems):
                 scan.problems.append(Problem(rel, target.problem))
             continue
+        if target.warning is not None and not any(w.message == target.warning for w in scan.warnings):
+            scan.warnings.append(Problem(rel, target.warning))
         group = ref.group or (-len(keys) - 1 if target.encodings else 0)
         for key in (target.local if target.local is not None else target.url, *target.encodings):
             if key is None or any(k == key for k, _ in keys):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 from typing import Any, Iterable
 
 from .build import SiteAudio, scan_site, word_settings
@@ -70,6 +71,7 @@ class SiteState:
     stale_documents: tuple[str, ...] = ()  # posts whose managed key a build would change
     edited_outputs: tuple[str, ...] = ()  # generated files edited by hand: a build keeps them
     problems: tuple[tuple[str, str], ...] = ()  # (path, message) a build would report as failures
+    warnings: tuple[str, ...] = ()  # what a build would warn about (does not fail check)
     cache_in_use: frozenset[str] = field(default_factory=frozenset)  # cache entry paths, relative to the cache dir
     outputs_in_use: frozenset[str] = field(default_factory=frozenset)  # site-relative generated files
 
@@ -90,6 +92,7 @@ class SiteState:
             "stale_documents": list(self.stale_documents),
             "edited_outputs": list(self.edited_outputs),
             "problems": [{"path": p, "message": m} for p, m in self.problems],
+            "warnings": list(self.warnings),
         }
 
 
@@ -172,6 +175,8 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
                 first = next(p.key for p in plans if any(e.key in document.audio for e in (p.encodings or (p.audio,))))
                 reasons[first].append(f"front matter key {settings.front_matter_key!r} of {doc} is out of date")
 
+    for value in site_audio.managed.values():  # what a page names is kept, even while its audio is missing
+        outputs_in_use.update(named_outputs(settings, value))
     states = []
     for plan in plans:
         rel = plan.key
@@ -187,9 +192,29 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
         stale_documents=tuple(stale_documents),
         edited_outputs=tuple(edited),
         problems=tuple(problems),
+        warnings=tuple(site_audio.warnings),
         cache_in_use=frozenset(cache_in_use),
         outputs_in_use=frozenset(outputs_in_use),
     )
+
+
+def named_outputs(settings: Settings, value: Any) -> set[str]:
+    """The generated files a managed front matter value names (its include, captions, parts)."""
+    found: set[str] = set()
+    if not isinstance(value, dict):
+        return found
+    include = value.get("include")
+    if isinstance(include, str):
+        folder = settings.includes_dir.split("/", 1)[0]  # the value is relative to _includes/
+        found.add(f"{folder}/{include}" if not include.startswith(folder + "/") else include)
+    files = value.get("files")
+    for url in files.values() if isinstance(files, dict) else ():
+        if isinstance(url, str) and "://" not in url:
+            path = url[len(settings.baseurl) :] if settings.baseurl and url.startswith(settings.baseurl + "/") else url
+            found.add(unquote(path).lstrip("/"))
+    for part in value.get("parts") or () if isinstance(value.get("parts"), list) else ():
+        found |= named_outputs(settings, part)
+    return found
 
 
 def _lookup(

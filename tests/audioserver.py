@@ -1,73 +1,171 @@
-"""A real HTTP server on 127.0.0.1 for tests of remote audio: ETags, ranges, counted requests."""
+"""A real HTTP server on 127.0.0.1 for tests of remote audio (never the internet).
+
+Each path answers as its ``Served`` says: a strong or weak ETag, Last-Modified, Range and
+If-Range, 304 to a matching If-None-Match, and what can go wrong on the way (503 for the first
+tries, a body cut half-way, slow bytes, slow headers, an HTML page, a Range ignored or answered
+with the wrong bytes). A route may also be a function of the request handler, e.g. a redirect:
+``server.routes["/r.mp3"] = lambda h: h.empty(302, {"Location": "/a.mp3"})``.
+
+Every request is logged in ``requests``, so a test can say "no request was sent", "it retried
+twice", "it resumed with Range: bytes=N-" from the server's side, not only from the client's.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"  # every file's Last-Modified
 
 
-class AudioServer:
-    """Serves ``files`` (URL path -> bytes); ``requests`` lists (method, path, headers) of every request."""
+def etag_of(data: bytes) -> str:
+    """The strong ETag the server sends for ``data`` (``W/`` before it when ``weak_etag``)."""
+    return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+
+
+@dataclass
+class Served:
+    """How one path answers: a file (with ETag, Last-Modified, Range) and what goes wrong with it."""
+
+    data: bytes
+    content_type: str = "audio/mpeg"
+    fail_first: int = 0  # answer 503 to the first N requests
+    drop_first: int = 0  # cut the body half-way on the first N requests
+    ranges: str = "honour"  # "honour" | "ignore" (200 to a Range) | "wrong" (206 from byte 0)
+    length: bool = True  # send Content-Length (else the body ends when the connection closes)
+    delay: float = 0.0  # seconds between 4 KiB chunks
+    header_delay: float = 0.0  # seconds before the status line
+    weak_etag: bool = False
+
+
+class Request(NamedTuple):
+    """One request as the server got it; header names in lower case."""
+
+    method: str
+    path: str  # with its query string, as sent
+    headers: dict[str, str]
+
+
+Route = Served | Callable[["Handler"], None]
+
+
+class AudioServer(ThreadingHTTPServer):
+    """Serves ``files`` (URL path -> bytes) and whatever is added to ``routes``; a context manager
+    that runs it on a thread. ``url`` is its base URL; ``requests`` lists every request."""
+
+    daemon_threads = True
+    block_on_close = False  # do not wait for a slow body the client has hung up on
 
     def __init__(self, files: dict[str, bytes] | None = None) -> None:
-        self.files: dict[str, bytes] = dict(files or {})
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self._lock = threading.Lock()
-        server = self
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.routes: dict[str, Route] = {path: Served(data) for path, data in (files or {}).items()}
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
-            def do_HEAD(self) -> None:
-                self._serve(body=False)
-
-            def do_GET(self) -> None:
-                self._serve(body=True)
-
-            def _serve(self, *, body: bool) -> None:
-                with server._lock:
-                    server.requests.append((self.command, self.path, dict(self.headers)))
-                data = server.files.get(self.path.split("?", 1)[0])
-                if data is None:
-                    self.send_error(404, "Not Found")
-                    return
-                etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
-                if self.headers.get("If-None-Match") == etag:
-                    self.send_response(304)
-                    self.send_header("ETag", etag)
-                    self.end_headers()
-                    return
-                start = 0
-                rng = self.headers.get("Range", "")
-                if rng.startswith("bytes=") and self.headers.get("If-Range", etag) == etag:
-                    start = int(rng[6:].split("-", 1)[0] or 0)
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Type", "audio/mpeg")
-                self.send_header("Content-Length", str(len(data) - start))
-                self.send_header("ETag", etag)
-                self.send_header("Accept-Ranges", "bytes")
-                self.end_headers()
-                if body:
-                    self.wfile.write(data[start:])
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "AudioServer":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.shutdown()
+        self.server_close()
 
     def count(self) -> int:
-        with self._lock:
+        """Requests received so far."""
+        with self.lock:
             return len(self.requests)
+
+    def hits(self, path: str) -> list[Request]:
+        """The requests for ``path`` (query string included), oldest first."""
+        with self.lock:
+            return [r for r in self.requests if r.path == path]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out and hung up: the broken pipe is the point of the test
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: AudioServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self.answer(body=False)
+
+    def do_GET(self) -> None:
+        self.answer(body=True)
+
+    def answer(self, *, body: bool) -> None:
+        with self.server.lock:
+            self.server.requests.append(Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            n = sum(1 for r in self.server.requests if r.path == self.path)  # this one included
+        route = self.server.routes.get(self.path.split("?", 1)[0])
+        if route is None:
+            self.send_error(404, "Not Found")
+        elif callable(route):
+            route(self)
+        else:
+            self.serve(route, n, body=body)
+
+    def serve(self, route: Served, n: int, *, body: bool) -> None:
+        """The file, or the n-th request's failure."""
+        time.sleep(route.header_delay)
+        if n <= route.fail_first:
+            return self.empty(503)
+        etag = ("W/" if route.weak_etag else "") + etag_of(route.data)
+        if self.headers.get("If-None-Match") == etag:
+            return self.empty(304, {"ETag": etag})
+        start = self.range_start(route, etag)
+        data = route.data[start:]
+        wrong = bool(self.headers.get("Range")) and route.ranges == "wrong"
+        self.send_response(206 if start or wrong else 200)
+        if wrong:
+            data = route.data
+            self.send_header("Content-Range", f"bytes 0-{len(data) - 1}/{len(data)}")
+        elif start:
+            self.send_header("Content-Range", f"bytes {start}-{len(route.data) - 1}/{len(route.data)}")
+        self.send_header("Content-Type", route.content_type)
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", LAST_MODIFIED)
+        self.send_header("Accept-Ranges", "bytes")
+        if route.length:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if not body:
+            return None
+        if n <= route.drop_first:
+            data = data[: len(data) // 2]  # then the connection closes: fewer bytes than announced
+        for i in range(0, len(data), 4096):
+            self.wfile.write(data[i : i + 4096])
+            if route.delay:
+                self.wfile.flush()
+                time.sleep(route.delay)
+        return None
+
+    def range_start(self, route: Served, etag: str) -> int:
+        """Where a ``Range: bytes=N-`` asks to start, when honoured and If-Range (if any) still matches."""
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        if_range = self.headers.get("If-Range")
+        if not match or route.ranges != "honour" or if_range not in (None, etag, LAST_MODIFIED):
+            return 0
+        return int(match.group(1))
+
+    def empty(self, status: int, headers: dict[str, str] | None = None) -> None:
+        """A response with no body: a failure, a 304, a redirect."""
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()

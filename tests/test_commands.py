@@ -44,7 +44,8 @@ def test_status_table(built_site: Path, capsys: pytest.CaptureFixture[str]) -> N
     rows = {line.split()[0]: line.split() for line in out[1:4]}
     assert rows["assets/audio/one.wav"][1:] == ["cached", "0:02", "3", "_posts/2026-01-01-one.md"]
     assert rows["assets/audio/three.wav"][1] == "new" and rows["assets/audio/three.wav"][3] == "-"
-    assert out[-1] == "3 audio files: 1 new, 2 cached"
+    assert out[4] == "3 audio files: 1 new, 2 cached"
+    assert any(line.startswith("not shown on any page (1): assets/audio/three.wav") for line in out[5:])
 
 
 def test_status_json(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,13 +32,18 @@ def test_appends_block_keeps_config_bytes_and_a_second_run_changes_nothing(tmp_p
     config = (site / "_config.yml").read_text(encoding="utf-8")
     assert config.startswith(USER_CONFIG)  # every byte, comment and key order kept
     assert config.count("\nasr:\n") == 1
+    assert "include:" not in config  # the default, the whole published source, is what a site wants
     settings = load_settings(site)  # the block is valid for config.py
-    assert settings.language == "de"  # from the site's lang
+    assert settings.language is None  # `lang: de-DE` is the pages' language, not necessarily the audio's
+    assert "language: auto  # no podcast language declared: detected per file (lang: de-DE is" in config
+    assert settings.include == ("**",)
     assert settings.baseurl == "/podcast"
     assert CORE <= set(snapshot(site))
     assert (site / "feed.xml").is_file()  # no jekyll-feed: the podcast feed is installed
     assert not (site / "_plugins").exists()  # the plugin is opt-in
-    assert "Next:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Next:" in out
+    assert "warning: _config.yml has no url: feeds then carry relative URLs podcast apps cannot fetch" in out
 
     before = snapshot(site)
     result = init_site(site)
@@ -59,12 +64,17 @@ def test_never_overwrites_the_sites_own_files_unless_forced(tmp_path: Path) -> N
     mine = "<p>my own player</p>\n"
     site = make_site(tmp_path, {"_config.yml": "title: x\n", "_includes/asr/audio-player.html": mine, "feed.xml": "my feed\n"})
     result = init_site(site)
-    assert set(result.kept) == {"_includes/asr/audio-player.html", "feed.xml"}
+    assert set(result.kept) == {"_includes/asr/audio-player.html"}
+    assert ("feed.xml", "the site has its own feed (feed.xml); --feed adds jekyll-asr's podcast feed.xml anyway") in result.skipped
     assert (site / "_includes/asr/audio-player.html").read_text() == mine
     assert (site / "feed.xml").read_text() == "my feed\n"
     forced = init_site(site, force=True)
     assert "_includes/asr/audio-player.html" in forced.written
     assert (site / "_includes/asr/audio-player.html").read_bytes() == (site_templates() / "_includes/asr/audio-player.html").read_bytes()
+    assert (site / "feed.xml").read_text() == "my feed\n"  # --force alone never replaces a feed
+    asked = init_site(site, feed=True, force=True)  # both: the user asked for ours in its place
+    assert asked.written == ("feed.xml",)
+    assert (site / "feed.xml").read_bytes() == (site_templates() / "feed.xml").read_bytes()
 
 
 def test_existing_asr_block_is_left_alone(tmp_path: Path) -> None:

@@ -135,3 +135,19 @@ def test_audio_keys_add_to_the_defaults_or_replace_them(tmp_path: Path) -> None:
 def test_references_keep_their_origin() -> None:
     (ref,) = references_in_front_matter({"podcast": {"file": "x.mp3"}}, ("podcast",))
     assert ref == Reference("x.mp3", "podcast.file", False, 0)
+
+
+def test_bare_names_the_site_hosts_elsewhere_become_urls(tmp_path: Path) -> None:
+    """Octopod's `download_url`: the same bare name is a file elsewhere when no local folder has it."""
+    make_site(tmp_path, {
+        "_config.yml": "title: T\ndownload_url: https://hosting.example.net/episodes/\n",
+        "episodes/local.mp3": Fixture("welcome.mp3"),
+        "_posts/2016-03-22-a.md": "---\naudio:\n  mp3: local.mp3\n---\n",
+        "_posts/2016-03-23-b.md": "---\naudio:\n  mp3: Episode 1.mp3\n  ogg: Episode 1.ogg\n---\n",
+    })
+    docs, problems = _linked(tmp_path)
+    assert docs == {
+        "_posts/2016-03-22-a.md": [["episodes/local.mp3"]],
+        "_posts/2016-03-23-b.md": [["https://hosting.example.net/episodes/Episode%201.mp3", "https://hosting.example.net/episodes/Episode%201.ogg"]],
+    }
+    assert problems == []

@@ -1,7 +1,8 @@
 """Remote audio against a real HTTP server on 127.0.0.1 (never the internet), serving the real fixtures.
 
-The server logs every request it gets, so the tests can say "no request was sent", "it retried
-twice", "it resumed with Range: bytes=N-" from the server's side, not only from the client's.
+The server (tests/audioserver.py) logs every request it gets, so the tests can say "no request was
+sent", "it retried twice", "it resumed with Range: bytes=N-" from the server's side, not only from
+the client's.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,143 +31,28 @@ from jekyll_asr.remote import (
     UrlRecord,
 )
 
+from .audioserver import LAST_MODIFIED, AudioServer, Request, Served, etag_of
 from .sitefactory import FIXTURES
 
 WELCOME = (FIXTURES / "welcome.mp3").read_bytes()
 EPISODE = (FIXTURES / "episode-12.mp3").read_bytes()
 OGG = (FIXTURES / "welcome.ogg").read_bytes()
-LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def etag_of(data: bytes) -> str:
-    return f'"{sha(data)[:16]}"'
-
-
 # ---------------------------------------------------------------- the server
 
 
-@dataclass
-class Served:
-    """How one path answers: a file (with ETag, Last-Modified, Range) and what goes wrong with it."""
-
-    data: bytes
-    content_type: str = "audio/mpeg"
-    fail_first: int = 0  # answer 503 to the first N requests
-    drop_first: int = 0  # cut the body half-way on the first N requests
-    ranges: str = "honour"  # "honour" | "ignore" (200 to a Range) | "wrong" (206 from byte 0)
-    length: bool = True  # send Content-Length (else the body ends when the connection closes)
-    delay: float = 0.0  # seconds between 4 KiB chunks
-    header_delay: float = 0.0  # seconds before the status line
-    weak_etag: bool = False
-
-
-@dataclass
-class Request:
-    path: str
-    headers: dict[str, str]
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.routes: dict[str, Served | Callable[[Handler], None]] = {}
-        self.log: list[Request] = []
-        self.lock = threading.Lock()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-    def hits(self, path: str) -> list[Request]:
-        return [r for r in self.log if r.path == path]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and hung up: the broken pipe is the point of the test
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        with self.server.lock:
-            self.server.log.append(Request(self.path, {k.lower(): v for k, v in self.headers.items()}))
-            n = len(self.server.hits(self.path))
-        route = self.server.routes.get(self.path)
-        if route is None:
-            self.send_error(404)
-        elif callable(route):
-            route(self)
-        else:
-            self.serve(route, n)
-
-    def serve(self, route: Served, n: int) -> None:
-        time.sleep(route.header_delay)
-        if n <= route.fail_first:
-            return self.empty(503)
-        etag = ("W/" if route.weak_etag else "") + etag_of(route.data)
-        if self.headers.get("If-None-Match") == etag:
-            return self.empty(304, {"ETag": etag})
-        start = self.range_start(route, etag)
-        body = route.data[start:]
-        self.send_response(206 if start or (route.ranges == "wrong" and self.headers.get("Range")) else 200)
-        if self.headers.get("Range") and route.ranges == "wrong":
-            body = route.data
-            self.send_header("Content-Range", f"bytes 0-{len(body) - 1}/{len(body)}")
-        elif start:
-            self.send_header("Content-Range", f"bytes {start}-{len(route.data) - 1}/{len(route.data)}")
-        self.send_header("Content-Type", route.content_type)
-        self.send_header("ETag", etag)
-        self.send_header("Last-Modified", LAST_MODIFIED)
-        if route.length:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if n <= route.drop_first:
-            body = body[: len(body) // 2]  # then the connection closes: fewer bytes than announced
-        for i in range(0, len(body), 4096):
-            self.wfile.write(body[i : i + 4096])
-            if route.delay:
-                self.wfile.flush()
-                time.sleep(route.delay)
-
-    def range_start(self, route: Served, etag: str) -> int:
-        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
-        if_range = self.headers.get("If-Range")
-        if not match or route.ranges != "honour" or if_range not in (None, etag, LAST_MODIFIED):
-            return 0
-        return int(match.group(1))
-
-    def empty(self, status: int, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[AudioServer]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    srv = Server()
-    srv.routes.update({
-        "/welcome.mp3": Served(WELCOME),
-        "/episode-12.mp3": Served(EPISODE),
-        "/welcome.ogg": Served(OGG, content_type="audio/ogg"),
-    })
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with AudioServer({"/welcome.mp3": WELCOME, "/episode-12.mp3": EPISODE}) as srv:
+        srv.routes["/welcome.ogg"] = Served(OGG, content_type="audio/ogg")
+        yield srv
 
 
 def options(tmp_path: Path, **kw: Any) -> RemoteOptions:
@@ -204,37 +88,37 @@ def error_of(fn: Callable[[], object]) -> str:
 # ---------------------------------------------------------------- downloading
 
 
-def test_download_hashes_sniffs_stores_and_records(server: Server, tmp_path: Path) -> None:
+def test_download_hashes_sniffs_stores_and_records(server: AudioServer, tmp_path: Path) -> None:
     f = fetcher(tmp_path)
-    url = server.url("/welcome.mp3")
+    url = server.url + "/welcome.mp3"
     got = f.fetch(url)
     assert got.downloaded and not got.not_modified
     assert got.record == UrlRecord(sha(WELCOME), len(WELCOME), "mp3", etag_of(WELCOME), LAST_MODIFIED, len(WELCOME))
     assert got.path == tmp_path / "downloads" / sha(WELCOME)[:2] / sha(WELCOME)
     assert got.path is not None and got.path.read_bytes() == WELCOME
     assert f.index.get(url) == got.record
-    assert f.requests_made == 1 and len(server.log) == 1
-    assert server.log[0].headers["user-agent"].startswith("jekyll-asr/")
+    assert f.requests_made == 1 and len(server.requests) == 1
+    assert server.requests[0].headers["user-agent"].startswith("jekyll-asr/")
     assert leftovers(tmp_path) == []  # nothing left half-written
 
 
-def test_kind_comes_from_the_content(server: Server, tmp_path: Path) -> None:
+def test_kind_comes_from_the_content(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/misnamed.mp3"] = Served(OGG, content_type="audio/mpeg")
-    assert fetcher(tmp_path).fetch(server.url("/misnamed.mp3")).record.kind == "ogg"
+    assert fetcher(tmp_path).fetch(server.url + "/misnamed.mp3").record.kind == "ogg"
 
 
-def test_known_url_with_a_stored_copy_sends_no_request(server: Server, tmp_path: Path) -> None:
-    url = server.url("/welcome.mp3")
+def test_known_url_with_a_stored_copy_sends_no_request(server: AudioServer, tmp_path: Path) -> None:
+    url = server.url + "/welcome.mp3"
     first = fetcher(tmp_path)
     first.fetch(url)
     first.index.save()
     again = fetcher(tmp_path)  # a new build: the index from disk, the store copy still there
     got = again.fetch(url)
     assert not got.downloaded and got.record.sha256 == sha(WELCOME)
-    assert again.requests_made == 0 and len(server.log) == 1
+    assert again.requests_made == 0 and len(server.requests) == 1
 
 
-def test_fetch_many_yields_every_url_and_errors_per_url(server: Server, tmp_path: Path) -> None:
+def test_fetch_many_yields_every_url_and_errors_per_url(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/page.mp3"] = Served(b"<html><body>Episode 1</body></html>", content_type="text/html; charset=utf-8")
     paths = ["/welcome.mp3", "/missing.mp3", "/welcome.ogg", "/episode-12.mp3", "/page.mp3"]
     seen: list[tuple[str, int, int | None]] = []
@@ -245,44 +129,44 @@ def test_fetch_many_yields_every_url_and_errors_per_url(server: Server, tmp_path
             seen.append((url, done, total))
 
     f = fetcher(tmp_path, concurrency=3)
-    results = dict(f.fetch_many([server.url(p) for p in paths] + [server.url("/welcome.mp3")], progress=progress))
-    assert set(results) == {server.url(p) for p in paths}
+    results = dict(f.fetch_many([server.url + p for p in paths] + [server.url + "/welcome.mp3"], progress=progress))
+    assert set(results) == {server.url + p for p in paths}
     for path, data in (("/welcome.mp3", WELCOME), ("/welcome.ogg", OGG), ("/episode-12.mp3", EPISODE)):
-        got = results[server.url(path)]
+        got = results[server.url + path]
         assert isinstance(got, Fetched) and got.record.sha256 == sha(data)
-        assert (server.url(path), len(data), len(data)) in seen  # the last report is the whole file
-    assert str(results[server.url("/missing.mp3")]) == f"{server.url('/missing.mp3')}: HTTP 404 Not Found"
-    assert "sent an HTML page (text/html), not audio" in str(results[server.url("/page.mp3")])
+        assert (server.url + path, len(data), len(data)) in seen  # the last report is the whole file
+    assert str(results[server.url + "/missing.mp3"]) == f"{server.url}/missing.mp3: HTTP 404 Not Found"
+    assert "sent an HTML page (text/html), not audio" in str(results[server.url + "/page.mp3"])
     assert len(server.hits("/welcome.mp3")) == 1  # a URL linked twice is fetched once
 
 
-def test_redirect_is_followed_and_the_post_url_is_the_key(server: Server, tmp_path: Path) -> None:
+def test_redirect_is_followed_and_the_post_url_is_the_key(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/r/ep.mp3"] = lambda h: h.empty(302, {"Location": "/welcome.mp3"})
     f = fetcher(tmp_path)
-    got = f.fetch(server.url("/r/ep.mp3"))
+    got = f.fetch(server.url + "/r/ep.mp3")
     assert got.record.sha256 == sha(WELCOME)
-    assert set(f.index.urls) == {server.url("/r/ep.mp3")}
+    assert set(f.index.urls) == {server.url + "/r/ep.mp3"}
     assert f.requests_made == 2
 
 
 # ---------------------------------------------------------------- revalidation
 
 
-def test_revalidate_sends_the_validators_and_gets_304(server: Server, tmp_path: Path) -> None:
+def test_revalidate_sends_the_validators_and_gets_304(server: AudioServer, tmp_path: Path) -> None:
     f = fetcher(tmp_path)
-    url = server.url("/welcome.mp3")
+    url = server.url + "/welcome.mp3"
     first = f.fetch(url)
     got = f.fetch(url, revalidate=True)
     assert got.not_modified and not got.downloaded and got.path == first.path and got.record == first.record
-    assert server.log[-1].headers["if-none-match"] == etag_of(WELCOME)
-    assert server.log[-1].headers["if-modified-since"] == LAST_MODIFIED
+    assert server.requests[-1].headers["if-none-match"] == etag_of(WELCOME)
+    assert server.requests[-1].headers["if-modified-since"] == LAST_MODIFIED
     f.discard(got)
     assert f.fetch(url, revalidate=True).path is None  # a 304 and no copy kept: nothing to read
 
 
-def test_revalidate_downloads_changed_content_and_bytes_for_notices(server: Server, tmp_path: Path) -> None:
+def test_revalidate_downloads_changed_content_and_bytes_for_notices(server: AudioServer, tmp_path: Path) -> None:
     f = fetcher(tmp_path)
-    url = server.url("/welcome.mp3")
+    url = server.url + "/welcome.mp3"
     old = f.fetch(url).record
     server.routes["/welcome.mp3"] = Served(OGG)  # the host replaced the episode
     got = f.fetch(url, revalidate=True)
@@ -337,12 +221,12 @@ def test_mode_mirror_never_downloads(tmp_path: Path, url: str, expected: str) ->
     assert f.requests_made == 0
 
 
-def test_mode_off_and_non_http_urls(server: Server, tmp_path: Path) -> None:
-    url = server.url("/welcome.mp3")
+def test_mode_off_and_non_http_urls(server: AudioServer, tmp_path: Path) -> None:
+    url = server.url + "/welcome.mp3"
     f = fetcher(tmp_path, mode="off")
     assert error_of(lambda: f.fetch(url)) == f"{url}: remote audio is off (asr.remote: off)"
     assert error_of(lambda: fetcher(tmp_path).fetch("ftp://x/a.mp3")) == "ftp://x/a.mp3: not an http(s) URL"
-    assert server.log == []
+    assert server.requests == []
     with pytest.raises(ConfigError, match="asr.remote"):
         options(tmp_path, mode="sometimes")
 
@@ -350,9 +234,9 @@ def test_mode_off_and_non_http_urls(server: Server, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the store
 
 
-def test_discard_deletes_only_store_copies(server: Server, tmp_path: Path) -> None:
+def test_discard_deletes_only_store_copies(server: AudioServer, tmp_path: Path) -> None:
     f = fetcher(tmp_path)
-    got = f.fetch(server.url("/welcome.mp3"))
+    got = f.fetch(server.url + "/welcome.mp3")
     assert got.path is not None
     kept = fetcher(tmp_path, keep=True)
     kept.discard(got)
@@ -370,9 +254,9 @@ def test_discard_deletes_only_store_copies(server: Server, tmp_path: Path) -> No
     assert outside.read_bytes() == OGG
 
 
-def test_bytes_for_verifies_the_store_copy(server: Server, tmp_path: Path) -> None:
+def test_bytes_for_verifies_the_store_copy(server: AudioServer, tmp_path: Path) -> None:
     f = fetcher(tmp_path)
-    url = server.url("/welcome.mp3")
+    url = server.url + "/welcome.mp3"
     got = f.fetch(url)
     assert got.path is not None
     assert f.bytes_for(url, sha(WELCOME)) == got.path and f.requests_made == 1
@@ -432,16 +316,16 @@ def test_malformed_entries_are_dropped(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- failures
 
 
-def test_503_is_retried_with_backoff(server: Server, tmp_path: Path) -> None:
+def test_503_is_retried_with_backoff(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/flaky.mp3"] = Served(WELCOME, fail_first=2)
     f = fetcher(tmp_path, retries=3, backoff=0.01)
-    assert f.fetch(server.url("/flaky.mp3")).record.sha256 == sha(WELCOME)
+    assert f.fetch(server.url + "/flaky.mp3").record.sha256 == sha(WELCOME)
     assert len(server.hits("/flaky.mp3")) == 3 and f.requests_made == 3
 
 
-def test_503_for_good_names_the_status_and_the_tries(server: Server, tmp_path: Path) -> None:
+def test_503_for_good_names_the_status_and_the_tries(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/down.mp3"] = Served(WELCOME, fail_first=99)
-    url = server.url("/down.mp3")
+    url = server.url + "/down.mp3"
     assert error_of(lambda: fetcher(tmp_path, retries=1).fetch(url)) == f"{url}: HTTP 503 Service Unavailable (2 tries)"
 
 
@@ -464,33 +348,33 @@ def test_no_network_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert error_of(lambda: fetcher(tmp_path, retries=0).fetch(url)) == f"{url}: no network (cannot resolve host podcast.example.com)"
 
 
-def test_tls_error(server: Server, tmp_path: Path) -> None:
-    url = server.url("/welcome.mp3").replace("http://", "https://")
+def test_tls_error(server: AudioServer, tmp_path: Path) -> None:
+    url = server.url.replace("http://", "https://") + "/welcome.mp3"
     assert error_of(lambda: fetcher(tmp_path).fetch(url)).startswith(f"{url}: TLS error: ")
 
 
-def test_slow_body_and_slow_headers_time_out(server: Server, tmp_path: Path) -> None:
+def test_slow_body_and_slow_headers_time_out(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/slow.mp3"] = Served(WELCOME[:20000], delay=0.4)
     server.routes["/stuck.mp3"] = Served(WELCOME, header_delay=0.4)
     f = fetcher(tmp_path, timeout=0.15, retries=1)
-    slow, stuck = server.url("/slow.mp3"), server.url("/stuck.mp3")
+    slow, stuck = server.url + "/slow.mp3", server.url + "/stuck.mp3"
     message = error_of(lambda: f.fetch(slow))
     assert re.fullmatch(rf"{re.escape(slow)}: timed out after 0\.15 s at \d+ bytes, 2 tries; build again to resume", message)
     assert error_of(lambda: f.fetch(stuck)) == f"{stuck}: timed out after 0.15 s (2 tries)"
 
 
-def test_not_audio_is_refused_and_not_kept(server: Server, tmp_path: Path) -> None:
+def test_not_audio_is_refused_and_not_kept(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/text.mp3"] = Served((FIXTURES / "not-audio.mp3").read_bytes(), content_type="application/octet-stream")
-    url = server.url("/text.mp3")
+    url = server.url + "/text.mp3"
     f = fetcher(tmp_path)
     assert error_of(lambda: f.fetch(url)) == f"{url}: the server sent something that is not audio (application/octet-stream, 25 bytes)"
     assert leftovers(tmp_path) == [] and f.index.urls == {}
 
 
 @pytest.mark.parametrize("length", [True, False])
-def test_larger_than_max_bytes(server: Server, tmp_path: Path, length: bool) -> None:
+def test_larger_than_max_bytes(server: AudioServer, tmp_path: Path, length: bool) -> None:
     server.routes["/big.mp3"] = Served(EPISODE, length=length)
-    url = server.url("/big.mp3")
+    url = server.url + "/big.mp3"
     message = error_of(lambda: fetcher(tmp_path, max_bytes=100_000).fetch(url))
     assert message.startswith(f"{url}: larger than the 100000-byte limit")
     assert leftovers(tmp_path) == []
@@ -500,9 +384,9 @@ def test_larger_than_max_bytes(server: Server, tmp_path: Path, length: bool) -> 
 # ---------------------------------------------------------------- resuming
 
 
-def test_a_dropped_body_is_resumed_with_a_range_request(server: Server, tmp_path: Path) -> None:
+def test_a_dropped_body_is_resumed_with_a_range_request(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/drop.mp3"] = Served(EPISODE, drop_first=1)
-    got = fetcher(tmp_path, retries=1).fetch(server.url("/drop.mp3"))
+    got = fetcher(tmp_path, retries=1).fetch(server.url + "/drop.mp3")
     assert got.record.sha256 == sha(EPISODE) and got.path is not None and got.path.read_bytes() == EPISODE
     first, second = server.hits("/drop.mp3")
     assert "range" not in first.headers
@@ -510,9 +394,9 @@ def test_a_dropped_body_is_resumed_with_a_range_request(server: Server, tmp_path
     assert second.headers["if-range"] == etag_of(EPISODE)
 
 
-def test_the_next_build_resumes_a_partial_download(server: Server, tmp_path: Path) -> None:
+def test_the_next_build_resumes_a_partial_download(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/drop.mp3"] = Served(EPISODE, drop_first=1)
-    url = server.url("/drop.mp3")
+    url = server.url + "/drop.mp3"
     message = error_of(lambda: fetcher(tmp_path, retries=0).fetch(url))
     kept = sum(p.stat().st_size for p in leftovers(tmp_path) if p.suffix == ".part")
     assert message == f"{url}: connection dropped at {kept} bytes; build again to resume"
@@ -521,16 +405,16 @@ def test_the_next_build_resumes_a_partial_download(server: Server, tmp_path: Pat
     assert resumed_at(server.hits("/drop.mp3")[1]) == kept
 
 
-def test_resume_against_last_modified_when_the_etag_is_weak(server: Server, tmp_path: Path) -> None:
+def test_resume_against_last_modified_when_the_etag_is_weak(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/weak.mp3"] = Served(EPISODE, drop_first=1, weak_etag=True)
-    assert fetcher(tmp_path, retries=1).fetch(server.url("/weak.mp3")).record.sha256 == sha(EPISODE)
+    assert fetcher(tmp_path, retries=1).fetch(server.url + "/weak.mp3").record.sha256 == sha(EPISODE)
     assert server.hits("/weak.mp3")[1].headers["if-range"] == LAST_MODIFIED
 
 
 @pytest.mark.parametrize("ranges", ["ignore", "wrong"])
-def test_a_server_that_cannot_resume_is_read_from_the_start(server: Server, tmp_path: Path, ranges: str) -> None:
+def test_a_server_that_cannot_resume_is_read_from_the_start(server: AudioServer, tmp_path: Path, ranges: str) -> None:
     server.routes["/norange.mp3"] = Served(EPISODE, drop_first=1, ranges=ranges)
-    got = fetcher(tmp_path, retries=2).fetch(server.url("/norange.mp3"))
+    got = fetcher(tmp_path, retries=2).fetch(server.url + "/norange.mp3")
     assert got.record.sha256 == sha(EPISODE) and got.path is not None and got.path.read_bytes() == EPISODE
     hits = server.hits("/norange.mp3")
     resumed_at(hits[1])
@@ -540,11 +424,11 @@ def test_a_server_that_cannot_resume_is_read_from_the_start(server: Server, tmp_
         assert len(hits) == 2
 
 
-def test_stopping_fetch_many_stops_the_downloads(server: Server, tmp_path: Path) -> None:
+def test_stopping_fetch_many_stops_the_downloads(server: AudioServer, tmp_path: Path) -> None:
     server.routes["/long.mp3"] = Served(EPISODE, delay=0.02)  # about 2.5 s for the whole file
     f = fetcher(tmp_path, concurrency=2)
-    results = f.fetch_many([server.url("/welcome.mp3"), server.url("/long.mp3")])
-    assert next(results)[0] == server.url("/welcome.mp3")
+    results = f.fetch_many([server.url + "/welcome.mp3", server.url + "/long.mp3"])
+    assert next(results)[0] == server.url + "/welcome.mp3"
     started = time.monotonic()
     results.close()  # the caller stops iterating (Ctrl-C, or an error of its own)
     assert time.monotonic() - started < 1.5

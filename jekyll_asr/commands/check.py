@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
         return code
     for rel in state.edited_outputs:
         print(f"warning: {rel} was edited by hand; build keeps it", file=sys.stderr)
+    for warning in state.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if state.current:
         if not args.quiet:
             n = len(state.audio)

@@ -52,6 +52,7 @@ def status_table(state, *, verbose: bool = False) -> str:
         lines += [f"why: {a.path}: {'; '.join(a.reasons)}" for a in state.audio if a.reasons]
     lines += [f"problem: {path}: {message}" for path, message in state.problems]
     lines += [f"kept (edited by hand): {rel}" for rel in state.edited_outputs]
+    lines += [f"warning: {w}" for w in state.warnings]
     unlinked = [a.path for a in state.audio if not a.users]
     if unlinked:
         lines.append(f"not shown on any page ({len(unlinked)}): {', '.join(unlinked[:5])}{' …' if len(unlinked) > 5 else ''}")

@@ -11,6 +11,8 @@ Names are imported lazily so that ``import jekyll_asr`` stays cheap.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 __version__ = "0.2.0"
@@ -35,3 +37,24 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(f".{module}", __name__), attr)
     raise AttributeError(name)
+
+
+class _Package(types.ModuleType):
+    """``jekyll_asr.build`` is the function, even after the submodule of that name is imported.
+
+    Importing ``jekyll_asr.build`` (the module) makes Python set the package's
+    ``build`` attribute to the module; the property ignores that, so
+    ``from jekyll_asr import build`` always gives the function the README shows.
+    The module stays importable: ``importlib.import_module("jekyll_asr.build")``.
+    """
+
+    @property
+    def build(self) -> Any:
+        return __getattr__("build")
+
+    @build.setter
+    def build(self, value: Any) -> None:
+        pass
+
+
+sys.modules[__name__].__class__ = _Package

@@ -128,10 +128,22 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     remote = known_sources(settings, urls if urls is not None else open_index(settings), scan.urls)
     skipped = [(url, f"{why} (linked from {_names(scan.urls[url])})") for url, why in remote.skipped]
     warnings = [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
-    if not settings.url and scan.documents:
+    if not settings.url and scan.documents and _feeds_carry_transcripts(settings.site):
         warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
     problems = found_problems + sorted(refused.items()) + skipped
     return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed)
+
+
+def _feeds_carry_transcripts(site: Path) -> bool:
+    """Whether a feed of the site (at its root or under feed/) uses the podcast transcript tags."""
+    for pattern in ("*.xml", "*.rss", "feed/**/*.xml"):
+        for path in site.glob(pattern):
+            try:
+                if "asr/podcast-tags" in path.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def _names(paths: list[Path]) -> str:

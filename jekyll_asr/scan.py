@@ -81,7 +81,7 @@ def _walk_roots(site: Path, include: tuple[str, ...]) -> list[Path]:
 
 
 # Files that are never audio: not even opened (the default include is the whole site).
-_NOT_AUDIO_SUFFIXES = frozenset(
+NOT_AUDIO_SUFFIXES = frozenset(
     ".md .markdown .html .htm .xml .rss .atom .json .yml .yaml .toml .txt .csv .css .scss .sass .less .js .mjs .ts .map "
     ".png .jpg .jpeg .gif .svg .webp .avif .ico .bmp .tif .tiff .pdf .woff .woff2 .ttf .otf .eot .rb .py .sh .lock .gemspec "
     ".vtt .srt .liquid .zip .gz .tgz .epub .psd .ai .sketch .key .pptx .docx .xlsx".split()
@@ -117,7 +117,7 @@ def candidate_files(settings: Settings) -> list[str]:
             ]
             for name in filenames:
                 rel = rel_dir + name
-                if os.path.splitext(name)[1].lower() in _NOT_AUDIO_SUFFIXES or name.startswith("."):
+                if os.path.splitext(name)[1].lower() in NOT_AUDIO_SUFFIXES or name.startswith("."):
                     continue
                 if matches(rel, settings.include) and not matches(rel, exclude):
                     found.add(rel)

@@ -139,7 +139,7 @@ class Resolver:
                 local = self._resolve_path(document, ref, url[len(prefix) :], unquote(urlsplit(url[len(prefix) :]).path))
                 if local.local is not None:
                     return local
-        if ref.strong or looks_like_audio(url):
+        if looks_like_audio(url) or (ref.strong and not _names_a_page(url)):
             return Target(url=url)
         return Target()
 
@@ -159,7 +159,7 @@ class Resolver:
                 raise PathError(f"{document}: audio reference {ref.raw!r} points outside the site; refused")
         hosts = self.settings.config_audio_hosts
         if hosts and "/" not in path and has_audio_extension(path):  # hosted where the site's config says
-            return Target(url=f"{hosts[0]}/{quote(path)}")
+            return self._resolve_url(document, ref, f"{hosts[0]}/{quote(path)}")
         if has_audio_extension(path):
             return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
         return Target()
@@ -189,6 +189,14 @@ class Resolver:
             why = f"{rel} is in {top}/, which Jekyll does not publish: the page's player link will not work"
             return Target(local=rel, warning=why)
         return Target(local=rel)
+
+
+def _names_a_page(url: str) -> bool:
+    """A URL that is a web page or a file of another kind (``/about/``, ``x.html``, ``cover.jpg``), never audio."""
+    from .scan import NOT_AUDIO_SUFFIXES
+
+    path = urlsplit(url).path
+    return path.endswith("/") or path == "" or PurePosixPath(path).suffix.lower() in NOT_AUDIO_SUFFIXES
 
 
 def _own_url_prefixes(settings: Settings) -> list[str]:

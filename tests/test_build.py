@@ -58,12 +58,12 @@ def test_first_build_transcribes_each_content_once(built) -> None:
         ["assets/audio/go.wav", "assets/audio/welcome.mp3"],
     )
     assert len(report.cached) == 1  # the second path of the same bytes
-    include = (site / "_includes/transcripts/welcome.md").read_text()
+    include = (site / "_includes/transcripts/one.md").read_text()  # named after the post that uses it
     # tiny.en int8 hears "static sites" or "static science" depending on the CPU's int8 kernels
     assert "welcome to the show" in include.lower() and "every episode" in include.lower()
     for ext in ("vtt", "srt", "json", "txt"):
-        assert (site / f"assets/transcripts/welcome.{ext}").is_file()
-    assert "forward" in (site / "assets/transcripts/go.txt").read_text().lower()
+        assert (site / f"assets/transcripts/one.{ext}").is_file()
+    assert "forward" in (site / "assets/transcripts/two.txt").read_text().lower()
     assert (site / "_includes/transcripts/copy-of-go.md").is_file()  # used by no post, still rendered
     entries = list((site / ".jekyll-asr/cache").glob("??/*.json"))
     assert len(entries) == 2
@@ -78,7 +78,7 @@ def test_front_matter_gains_only_the_managed_key(built) -> None:
     import yaml
 
     data = yaml.safe_load(text.split("---\n")[1])
-    assert data["transcript"]["include"] == "transcripts/welcome.md"
+    assert data["transcript"]["include"] == "transcripts/one.md"
     assert data["transcript"]["words"] > 10 and data["transcript"]["language"] == "en"
     assert "title" not in data["transcript"] or data["title"] == "Episode one"
 
@@ -106,7 +106,7 @@ def test_touch_is_not_a_change_but_new_bytes_are(built) -> None:
     shutil.copyfile(Path(__file__).parent / "fixtures/cards-003.wav", site / "assets/audio/go.wav")
     report = build(load_settings(site), say=lambda m: None)
     assert report.transcribed == ["assets/audio/go.wav"]
-    assert "clubs" in (site / "assets/transcripts/go.txt").read_text().lower()
+    assert "clubs" in (site / "assets/transcripts/two.txt").read_text().lower()
 
 
 def test_template_override_rerenders_without_transcribing(built) -> None:
@@ -114,8 +114,8 @@ def test_template_override_rerenders_without_transcribing(built) -> None:
     (site / "_asr_templates").mkdir(exist_ok=True)
     (site / "_asr_templates/transcript.md.j2").write_text("CUSTOM {{ paragraphs | length }} paragraphs\n")
     report = build(load_settings(site), say=lambda m: None)
-    assert report.transcribed == [] and "_includes/transcripts/welcome.md" in report.outputs
-    assert (site / "_includes/transcripts/welcome.md").read_text().startswith("CUSTOM")
+    assert report.transcribed == [] and "_includes/transcripts/one.md" in report.outputs
+    assert (site / "_includes/transcripts/one.md").read_text().startswith("CUSTOM")
     shutil.rmtree(site / "_asr_templates")
     build(load_settings(site), say=lambda m: None)
 
@@ -192,7 +192,9 @@ def test_example_site_is_shipped_untranscribed() -> None:
 def test_new_short_clips_share_one_engine_call_and_get_their_own_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Short files are transcribed as a group (their windows share batches); a file that
     cannot be decoded is reported on its own line and does not stop the group."""
-    from jekyll_asr import build as build_mod
+    import importlib
+
+    build_mod = importlib.import_module("jekyll_asr.build")
 
     from .test_transcribe import Counting
 

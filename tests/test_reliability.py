@@ -87,11 +87,12 @@ def test_bad_audio_one_line_each_good_files_still_done(tmp_path: Path) -> None:
         assert str(site) not in lines[0]  # the path is said once, site-relative
         assert (site / f"_posts/2026-01-01-{name.replace('.', '-')}.md").read_bytes() == posts_before[
             f"_posts/2026-01-01-{name.replace('.', '-')}.md"]
-        assert not (site / f"_includes/transcripts/{Path(name).stem}.md").exists()
-        assert not list((site / "assets/transcripts").glob(f"{Path(name).stem}.*"))
+        for slug in (Path(name).stem, name.replace(".", "-")):  # the audio's name, the post's name
+            assert not (site / f"_includes/transcripts/{slug}.md").exists()
+            assert not list((site / "assets/transcripts").glob(f"{slug}.*"))
     # the good clip and the Ogg file with an .mp3 name are transcribed, and nothing else is cached
-    assert "ogg-named" in (site / "_includes/transcripts/ogg-named.md").read_text()
-    assert "clubs" in (site / "assets/transcripts/good.txt").read_text()
+    assert "ogg-named" in (site / "_includes/transcripts/ogg-named-mp3.md").read_text()  # the post's name
+    assert "clubs" in (site / "assets/transcripts/good-wav.txt").read_text()
     shas = {hashlib.sha256((site / f"assets/audio/{n}").read_bytes()).hexdigest() for n in ("good.wav", "ogg-named.mp3")}
     assert {json.loads(p.read_text())["audio_sha256"] for p in cache_entries(site)} == shas
     assert len(cache_entries(site)) == 2

@@ -117,6 +117,8 @@ def test_output_names_are_safe_slugs(tmp_path: Path) -> None:
     files = {"_config.yml": CONFIG}
     for name in names:
         files[f"assets/audio/{name}"] = Fixture("cards-004.wav")  # one content: transcribed once
+    # Jekyll does not publish names starting with a dot: a post links them, so they are still used
+    files["_posts/2026-01-01-dots.md"] = "---\naudio_files: ['/assets/audio/.hidden.wav', '/assets/audio/..%252F..%252Fevil.wav']\n---\n"
     site = make_site(tmp_path, files)
     result = build(load_settings(site), say=lambda m: None)
     assert result.failed == [] and len(result.transcribed) == 1
@@ -218,12 +220,12 @@ def test_hostile_transcript_text_stays_text_in_a_real_jekyll_build(tmp_path: Pat
     check_site_files(site)
     data = front_matter(site / "_posts/2026-01-01-hostile.md")
     assert data["transcript"]["title"] == HOSTILE_TITLE and data["transcript"]["artist"] == "<b>{% raw %}"
-    segments_out = json.loads((site / "assets/transcripts/h.json").read_text())["segments"]
+    segments_out = json.loads((site / "assets/transcripts/hostile.json").read_text())["segments"]
     assert [s["body"] for s in segments_out] == list(HOSTILE)  # JSON keeps the exact text
     import webvtt
 
-    vtt = webvtt.from_string((site / "assets/transcripts/h.vtt").read_text())
-    assert "<script>" not in (site / "assets/transcripts/h.vtt").read_text()
+    vtt = webvtt.from_string((site / "assets/transcripts/hostile.vtt").read_text())
+    assert "<script>" not in (site / "assets/transcripts/hostile.vtt").read_text()
     assert len(vtt.captions) == len(HOSTILE)
 
     built = subprocess.run([jekyll, "build", "--source", str(site), "--destination", str(site / "_site")],

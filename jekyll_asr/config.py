@@ -41,7 +41,7 @@ DEFAULT_AUDIO_DIRS = (
 )  # fmt: skip
 
 
-def _user_cache() -> Path:
+def user_cache() -> Path:
     """$JEKYLL_ASR_HOME, else the XDG cache dir: downloads and converted models live here."""
     if home := os.environ.get("JEKYLL_ASR_HOME"):
         return Path(home).expanduser()
@@ -130,7 +130,7 @@ class Settings:
     def downloads_path(self) -> Path:
         """Where downloaded remote audio is kept while it is transcribed (outside the site)."""
         if self.downloads_dir is None:
-            return _user_cache() / "downloads"
+            return user_cache() / "downloads"
         path = Path(self.downloads_dir).expanduser()
         return path if path.is_absolute() else self.site / path
 

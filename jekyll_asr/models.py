@@ -83,11 +83,9 @@ _WHAT_TO_DO = (
 
 def models_home() -> Path:
     """Where converted and joined models live: $JEKYLL_ASR_HOME, else the XDG cache dir."""
-    if home := os.environ.get("JEKYLL_ASR_HOME"):
-        return Path(home).expanduser()
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg).expanduser() / "jekyll-asr"
-    return Path.home() / ".cache" / "jekyll-asr"
+    from .config import user_cache
+
+    return user_cache()
 
 
 def is_bundled(name: str) -> bool:

@@ -84,7 +84,7 @@ def iter_document_files(settings: Settings) -> Iterator[Path]:
             keep.append(name)
         dirnames[:] = sorted(keep)
         for name in sorted(filenames):
-            if Path(name).suffix.lower() in DOCUMENT_SUFFIXES and not name.startswith((".", "_", "#", "~")):
+            if os.path.splitext(name)[1].lower() in DOCUMENT_SUFFIXES and not name.startswith((".", "_", "#", "~")):
                 yield rel_dir / name
 
 
@@ -106,7 +106,9 @@ class Resolver:
         self.settings = settings
         self.config = config if config is not None else read_site_config(settings.site)
         self.site = settings.site
+        self.site_text = str(settings.site)
         self.root = settings.site.resolve()
+        self.root_text = str(self.root)
         self.own_urls = tuple(u for u in _own_url_prefixes(settings) if u)
 
     def resolve(self, document: Path, ref: Reference) -> Target:
@@ -148,14 +150,14 @@ class Resolver:
         if baseurl and (path == baseurl or path.startswith(baseurl + "/")):
             path = path[len(baseurl) :]
         for candidate in self._candidates(document, path):
-            names = candidate_names(candidate.as_posix()) if not has_audio_extension(path) else [candidate.as_posix()]
-            existing = [Path(n) for n in names if Path(n).is_file() or Path(n).is_symlink()]
+            names = candidate_names(candidate) if not has_audio_extension(path) else [candidate]
+            existing = [n for n in names if os.path.isfile(n) or os.path.islink(n)]
             if existing:
                 found = [self._found(document, ref, full) for full in existing]
                 first = found[0]
                 more = tuple(t.local for t in found[1:] if t.local is not None)
-                return Target(first.local, None, first.problem, more) if more else first
-            if ".." in PurePosixPath(path).parts and self.root not in candidate.resolve().parents:
+                return Target(first.local, None, first.problem, more, first.warning) if more else first
+            if ".." in PurePosixPath(path).parts and not _within(os.path.realpath(candidate), self.root_text):
                 raise PathError(f"{document}: audio reference {ref.raw!r} points outside the site; refused")
         hosts = self.settings.config_audio_hosts
         if hosts and "/" not in path and has_audio_extension(path):  # hosted where the site's config says
@@ -164,24 +166,29 @@ class Resolver:
             return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
         return Target()
 
-    def _candidates(self, document: Path, path: str) -> list[Path]:
-        site = self.site
-        if path.startswith("/"):
-            inside = site / path.lstrip("/")
-            if Path(path).is_absolute() and Path(path).exists() and not inside.exists():
-                return [Path(path)]
-            return [inside]
-        found = [site / document.parent / path, site / path]
-        if "/" not in path.strip("/") or not (site / path).parent.is_dir():
-            found += [site / folder / path for folder in self.settings.all_audio_dirs]
-        return found
+    def _candidates(self, document: Path, path: str) -> list[str]:
+        """Where a path may be: at the root when absolute; else next to the document, at the root, in audio folders.
 
-    def _found(self, document: Path, ref: Reference, full: Path) -> Target:
-        resolved = full.resolve()
-        if resolved != self.root and self.root not in resolved.parents:
+        Plain strings, not Path objects: a no-op build resolves every reference of every post.
+        """
+        site = self.site_text
+        if path.startswith("/"):
+            inside = os.path.join(site, path.lstrip("/"))
+            if os.path.isabs(path) and os.path.exists(path) and not os.path.exists(inside):
+                return [path]
+            return [inside]
+        parent = document.parent.as_posix()
+        found = [os.path.join(site, parent, path) if parent != "." else os.path.join(site, path), os.path.join(site, path)]
+        if "/" not in path.strip("/") or not os.path.isdir(os.path.dirname(os.path.join(site, path))):
+            found += [os.path.join(site, folder, path) for folder in self.settings.all_audio_dirs]
+        return list(dict.fromkeys(found))
+
+    def _found(self, document: Path, ref: Reference, full: str) -> Target:
+        resolved = os.path.realpath(full)
+        if not _within(resolved, self.root_text):
             raise PathError(f"{document}: audio reference {ref.raw!r} resolves outside the site ({resolved}); refused")
-        rel = resolved.relative_to(self.root).as_posix()
-        if is_lfs_pointer(resolved):
+        rel = os.path.relpath(resolved, self.root_text).replace(os.sep, "/")
+        if _small(resolved) and is_lfs_pointer(Path(resolved)):  # a pointer is ~130 bytes: no need to open audio
             return Target(problem=f"{ref.where}: {rel} is a Git LFS pointer, not the audio; run `git lfs pull` (and `lfs: true` in actions/checkout)")
         top = rel.split("/", 1)[0]
         collections = {f"_{c}" for c in self.settings.collections}
@@ -189,6 +196,17 @@ class Resolver:
             why = f"{rel} is in {top}/, which Jekyll does not publish: the page's player link will not work"
             return Target(local=rel, warning=why)
         return Target(local=rel)
+
+
+def _within(resolved: str, root: str) -> bool:
+    return resolved == root or resolved.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _small(path: str) -> bool:
+    try:
+        return os.stat(path).st_size < 1024
+    except OSError:
+        return False
 
 
 def _names_a_page(url: str) -> bool:

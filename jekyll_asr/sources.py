@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .config import Settings
-from .remote import Fetcher, RemoteError, RemoteOptions, UrlIndex
 from .scan import AudioFile
+from .urlindex import UrlIndex
+
+if TYPE_CHECKING:  # the fetcher (threads, HTTP, sniffing) is imported only when a URL is fetched
+    from .remote import Fetcher, RemoteError, RemoteOptions
 
 
 def remote_options(settings: Settings) -> RemoteOptions:
     """The fetcher's options from the ``asr:`` settings (mirror folders relative to the site)."""
+    from .remote import RemoteOptions
+
     mirrors = tuple((prefix, _folder(settings, folder)) for prefix, folder in settings.mirrors)
     return RemoteOptions(
         downloads_dir=settings.downloads_path,
@@ -69,6 +74,8 @@ def fetch_pending(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> Iterable[tuple[str, AudioFile | RemoteError]]:
     """Each pending URL as an AudioFile (its content hashed while it downloaded), as it arrives."""
+    from .remote import RemoteError
+
     for url, result in fetcher.fetch_many(urls, revalidate=revalidate, progress=progress):
         if isinstance(result, RemoteError):
             yield url, result

@@ -1,9 +1,11 @@
 """A real HTTP server on 127.0.0.1 for tests of remote audio (never the internet).
 
-Each path answers as its ``Served`` says: a strong or weak ETag, Last-Modified, Range and
-If-Range, 304 to a matching If-None-Match, and what can go wrong on the way (503 for the first
-tries, a body cut half-way, slow bytes, slow headers, an HTML page, a Range ignored or answered
-with the wrong bytes). A route may also be a function of the request handler, e.g. a redirect:
+Each path answers as its ``Served`` says: a strong or weak ETag, Last-Modified, Range
+(``bytes=N-``, ``bytes=N-M``, ``bytes=-N``; 416 past the end) and If-Range, 304 to a matching
+If-None-Match, and what can go wrong on the way (503 for the first tries, a body cut half-way, slow
+bytes, slow headers, an HTML page, a Range ignored or answered with the wrong bytes). A request's
+path finds its route as sent, else percent-decoded (``/My%20Show.mp3`` -> ``/My Show.mp3``). A route
+may also be a function of the request handler, e.g. a redirect:
 ``server.routes["/r.mp3"] = lambda h: h.empty(302, {"Location": "/a.mp3"})``.
 
 Every request is logged in ``requests``, so a test can say "no request was sent", "it retried
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -111,7 +114,8 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests.append(Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
             n = sum(1 for r in self.server.requests if r.path == self.path)  # this one included
-        route = self.server.routes.get(self.path.split("?", 1)[0])
+        path = self.path.split("?", 1)[0]
+        route = self.server.routes.get(path) or self.server.routes.get(unquote(path))
         if route is None:
             self.send_error(404, "Not Found")
         elif callable(route):
@@ -127,15 +131,19 @@ class Handler(BaseHTTPRequestHandler):
         etag = ("W/" if route.weak_etag else "") + etag_of(route.data)
         if self.headers.get("If-None-Match") == etag:
             return self.empty(304, {"ETag": etag})
-        start = self.range_start(route, etag)
-        data = route.data[start:]
+        size = len(route.data)
+        span = self.range_span(route, etag)
+        if span == "unsatisfiable":
+            return self.empty(416, {"Content-Range": f"bytes */{size}"})
+        start, end = span or (0, size - 1)
+        data = route.data[start : end + 1]
         wrong = bool(self.headers.get("Range")) and route.ranges == "wrong"
-        self.send_response(206 if start or wrong else 200)
+        self.send_response(206 if span or wrong else 200)
         if wrong:
             data = route.data
-            self.send_header("Content-Range", f"bytes 0-{len(data) - 1}/{len(data)}")
-        elif start:
-            self.send_header("Content-Range", f"bytes {start}-{len(route.data) - 1}/{len(route.data)}")
+            self.send_header("Content-Range", f"bytes 0-{size - 1}/{size}")
+        elif span:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.send_header("Content-Type", route.content_type)
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", LAST_MODIFIED)
@@ -154,13 +162,22 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(route.delay)
         return None
 
-    def range_start(self, route: Served, etag: str) -> int:
-        """Where a ``Range: bytes=N-`` asks to start, when honoured and If-Range (if any) still matches."""
-        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+    def range_span(self, route: Served, etag: str) -> tuple[int, int] | str | None:
+        """The (first, last) byte a Range asks for, when honoured and If-Range (if any) still matches;
+        None for the whole file (no Range, one not honoured, or one that covers it all), "unsatisfiable"
+        for one that starts past the end."""
+        match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", self.headers.get("Range") or "")
         if_range = self.headers.get("If-Range")
-        if not match or route.ranges != "honour" or if_range not in (None, etag, LAST_MODIFIED):
-            return 0
-        return int(match.group(1))
+        if not match or not any(match.groups()) or route.ranges != "honour" or if_range not in (None, etag, LAST_MODIFIED):
+            return None
+        first, last, size = match.group(1), match.group(2), len(route.data)
+        if first:
+            start, end = int(first), min(int(last) if last else size - 1, size - 1)
+        else:  # bytes=-N: the last N bytes
+            start, end = max(0, size - int(last)), size - 1
+        if start >= size or start > end:
+            return "unsatisfiable"
+        return None if (start, end) == (0, size - 1) else (start, end)
 
     def empty(self, status: int, headers: dict[str, str] | None = None) -> None:
         """A response with no body: a failure, a 304, a redirect."""

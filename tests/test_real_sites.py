@@ -9,31 +9,26 @@ tests check the corpus, the server and that Jekyll builds each site without the 
 
 from __future__ import annotations
 
-import hashlib
 import html
 import os
 import re
 import shutil
-import threading
+import urllib.error
 import urllib.request
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import pytest
 import yaml
 
+from tests.audioserver import AudioServer, Request, Served
 from tests.real_sites import REMOTE, SPECS, SiteSpec
 from tests.sitefactory import FIXTURES, Fixture, make_site
 from tests.test_jekyll import jekyll_build, need
-
-if TYPE_CHECKING:
-    from typing import Self  # Python 3.11+; annotations are not evaluated here
 
 IDS = [spec.name for spec in SPECS]
 TOOL_DIRS = ("_includes/transcripts/", "assets/transcripts/", ".jekyll-asr/")
@@ -47,95 +42,17 @@ AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", "
 # ---- the remote audio host ------------------------------------------------------------------
 
 
-class RemoteHost:
-    """`{url path: bytes}` over HTTP on 127.0.0.1 (GET, HEAD, Range, ETag); every request is counted."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = {unquote(path): data for path, data in files.items()}
-        self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def record(self, method: str, path: str, byte_range: str | None) -> bytes | None:
-        with self._lock:
-            self.requests.append((method, path, byte_range))
-        return self.files.get(unquote(path))
-
-
-def _handler_for(host: RemoteHost) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_HEAD(self) -> None:
-            self._serve(send_body=False)
-
-        def do_GET(self) -> None:
-            self._serve(send_body=True)
-
-        def _serve(self, send_body: bool) -> None:
-            path = urlsplit(self.path).path
-            data = host.record(self.command, path, self.headers.get("Range"))
-            if data is None:
-                return self._empty(404)
-            etag = '"' + hashlib.sha1(data).hexdigest() + '"'
-            if self.headers.get("If-None-Match") == etag:
-                return self._empty(304)
-            span = _byte_span(self.headers.get("Range"), len(data))
-            if span == "unsatisfiable":
-                return self._empty(416, {"Content-Range": f"bytes */{len(data)}"})
-            start, end = span or (0, len(data) - 1)
-            self.send_response(206 if span else 200)
-            suffix = Path(path).suffix.lower()
-            self.send_header("Content-Type", AUDIO_TYPES.get(suffix, "text/html; charset=utf-8" if suffix == ".html" else "application/octet-stream"))
-            self.send_header("Content-Length", str(end - start + 1))
-            self.send_header("Accept-Ranges", "bytes")
-            self.send_header("ETag", etag)
-            self.send_header("Last-Modified", "Mon, 02 Feb 2026 10:00:00 GMT")
-            if span:
-                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-            self.end_headers()
-            if send_body:
-                self.wfile.write(data[start : end + 1])
-
-        def _empty(self, status: int, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    return Handler
-
-
-def _byte_span(header: str | None, size: int) -> tuple[int, int] | str | None:
-    m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
-    if m is None or not (m[1] or m[2]):
-        return None
-    if m[1]:
-        start, end = int(m[1]), min(int(m[2]) if m[2] else size - 1, size - 1)
-    else:
-        start, end = max(0, size - int(m[2])), size - 1
-    return "unsatisfiable" if start >= size or start > end else (start, end)
+def content_type(path: str) -> str:
+    suffix = Path(unquote(path)).suffix.lower()
+    return AUDIO_TYPES.get(suffix, "text/html; charset=utf-8" if suffix == ".html" else "application/octet-stream")
 
 
 @contextmanager
-def remote_host(spec: SiteSpec) -> Iterator[RemoteHost]:
-    files = {path: (FIXTURES / name).read_bytes() for path, name in spec.remote.items()}
-    with RemoteHost(files) as host, pytest.MonkeyPatch.context() as mp:
+def remote_host(spec: SiteSpec) -> Iterator[AudioServer]:
+    """The spec's remote files on tests/audioserver.py, each with the Content-Type of its extension."""
+    with AudioServer() as host, pytest.MonkeyPatch.context() as mp:
+        for path, name in spec.remote.items():
+            host.routes[unquote(path)] = Served((FIXTURES / name).read_bytes(), content_type=content_type(path))
         for var in ("NO_PROXY", "no_proxy"):  # a proxy in the environment must not catch 127.0.0.1
             mp.setenv(var, ",".join(filter(None, [os.environ.get(var), "127.0.0.1", "localhost"])))
         yield host
@@ -236,8 +153,8 @@ class Built:
     everything_after_second: dict[str, bytes]
     first: object  # jekyll_asr Report
     second: object
-    first_requests: list
-    second_requests: list
+    first_requests: list[Request]
+    second_requests: list[Request]
 
     def expected(self, doc: str) -> set[str]:
         config = site_config(self.site)
@@ -258,14 +175,14 @@ def built_site(tmp_path_factory: pytest.TempPathFactory):
     def get(spec: SiteSpec) -> Built:
         if spec.name not in _BUILT:
             with remote_host(spec) as host:
-                site = make_site(tmp_path_factory.mktemp(spec.name) / "site", site_files(spec, host.base))
+                site = make_site(tmp_path_factory.mktemp(spec.name) / "site", site_files(spec, host.url))
                 before = snapshot(site, NEVER_COMPARED + TOOL_DIRS)
                 first = build(load_settings(site, {"model": "tiny.en"}))
                 after, everything = snapshot(site, NEVER_COMPARED + TOOL_DIRS), snapshot(site, OUTSIDE_STATE)
-                first_requests, host.requests = host.requests, []
+                n = host.count()  # the requests of the first build; the rest are the second's
                 second = build(load_settings(site, {"model": "tiny.en"}))
                 _BUILT[spec.name] = Built(
-                    spec, site, host.base, before, after, everything, snapshot(site, OUTSIDE_STATE), first, second, first_requests, host.requests
+                    spec, site, host.url, before, after, everything, snapshot(site, OUTSIDE_STATE), first, second, host.requests[:n], host.requests[n:]
                 )
         return _BUILT[spec.name]
 
@@ -350,7 +267,7 @@ def test_second_build_transcribes_nothing_and_makes_no_request(spec: SiteSpec, b
                      if b.everything_after_first.get(p) != b.everything_after_second.get(p))
     assert changed == []
     if spec.remote:
-        assert any(method == "GET" for method, _, _ in b.first_requests), "the first build fetched no remote audio"
+        assert any(r.method == "GET" for r in b.first_requests), "the first build fetched no remote audio"
 
 
 # ---- what a visitor sees ---------------------------------------------------------------------
@@ -488,7 +405,7 @@ def test_remote_host_serves_bytes_ranges_and_counts_requests() -> None:
     path, name = next((p, n) for p, n in spec.remote.items() if "%20" in p)
     data = (FIXTURES / name).read_bytes()
     with remote_host(spec) as host:
-        url = host.base + path
+        url = host.url + path
         with urllib.request.urlopen(url, timeout=10) as r:
             assert (r.status, r.read(), r.headers["Content-Type"]) == (200, data, "audio/mpeg")
         with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10) as r:
@@ -498,9 +415,9 @@ def test_remote_host_serves_bytes_ranges_and_counts_requests() -> None:
         with urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=-16"}), timeout=10) as r:
             assert r.read() == data[-16:]
         with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(host.base + "/no/such.mp3", timeout=10)
+            urllib.request.urlopen(host.url + "/no/such.mp3", timeout=10)
         assert missing.value.code == 404
-        assert [(m, unquote(p)) for m, p, _ in host.requests] == [
+        assert [(r.method, unquote(r.path)) for r in host.requests] == [
             ("GET", unquote(path)), ("HEAD", unquote(path)), ("GET", unquote(path)), ("GET", unquote(path)), ("GET", "/no/such.mp3")
         ]
 

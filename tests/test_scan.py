@@ -54,3 +54,23 @@ def test_stat_index_skips_rehash_and_notices_changes(tmp_path: Path, monkeypatch
 def test_corrupt_stat_index_is_empty(tmp_path: Path) -> None:
     (tmp_path / "idx.json").write_text("{not json")
     assert StatIndex.load(tmp_path / "idx.json").entries == {}
+
+
+def test_the_default_finds_audio_anywhere_jekyll_publishes(tmp_path: Path) -> None:
+    """`include: **`: audio outside assets/ is found; Jekyll's destination, its own `_folders`
+    (collections excepted), its exclude: list and dot-files are never read."""
+    make_site(tmp_path, {
+        "_config.yml": "destination: public\nexclude: [raw]\ncollections:\n  episodes: {output: true}\n",
+        "episodes/one.mp3": Fixture("welcome.mp3"),
+        "podcasts/two.ogg": Fixture("welcome.ogg"),
+        "_episodes/three.wav": Fixture("goforward.wav"),
+        "top.flac": Fixture("welcome.flac"),
+        "public/episodes/one.mp3": Fixture("welcome.mp3"),
+        "_site/x.mp3": Fixture("welcome.mp3"),
+        "_drafts_audio/x.mp3": Fixture("welcome.mp3"),
+        "raw/take1.wav": Fixture("goforward.wav"),
+        ".hidden/x.mp3": Fixture("welcome.mp3"),
+        "notes.md": "# not audio, never opened\n",
+    })
+    settings = load_settings(tmp_path)
+    assert candidate_files(settings) == ["_episodes/three.wav", "episodes/one.mp3", "podcasts/two.ogg", "top.flac"]

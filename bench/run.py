@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import table  # noqa: E402
 
-SECTIONS = ("speed", "noop", "hashing", "memory")
+SECTIONS = ("speed", "noop", "remote", "hashing", "memory")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -86,6 +86,10 @@ def run_cpu(args: argparse.Namespace, info: dict) -> dict:
 
             profile = args.out / f"{stem(args)}-noop-profile.txt"
             stage("noop", lambda: noop.measure(Path(tmp) / "noop", repeats=repeats, files=args.files, profile_to=profile))
+        if "remote" in wanted:
+            import remote
+
+            stage("remote", lambda: remote.measure(Path(tmp) / "remote", repeats=repeats, posts=args.files))
         if "hashing" in wanted:
             import hashing
 

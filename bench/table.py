@@ -81,6 +81,21 @@ def noop_row(noop: dict[str, Any]) -> str:
     )
 
 
+def remote_row(r: dict[str, Any]) -> str:
+    measure = "No-op rebuild of a site linking audio by URL (fresh process, median) vs `git status`"
+    if "error" in r:
+        return _row("2b", measure, "—", "—", "—", "—", "—", r["error"][:200])
+    notes = (
+        f"{len(r['noop_runs_s'])} runs; HTTP requests in the no-op builds: {r['noop_requests']}; "
+        f"first build {r['first_build_s']:.1f} s ({r['first_requests']:,} downloads from a local server, "
+        f"{r['transcribed']} transcribed: {r['distinct']} distinct clips)"
+    )
+    return _row(
+        "2b", measure, f"{r['posts']:,} posts, each `enclosure: {{url: …}}`",
+        f"{r['noop_s']:.2f} s", f"{r['git_status_s']:.3f} s", f"{r['git_status_s'] / r['noop_s']:.3f}", "—", notes,
+    )
+
+
 def hashing_row(h: dict[str, Any]) -> str:
     return _row(
         "3", "First-time hashing (`statindex.hash_file`, SHA-256) vs `cat files > /dev/null`, page cache warm",
@@ -132,6 +147,8 @@ def render(results: dict[str, Any], machine_line: str) -> str:
         lines += speed_rows(results["speed"])
     if "noop" in results:
         lines.append(noop_row(results["noop"]))
+    if "remote" in results:
+        lines.append(remote_row(results["remote"]))
     if "hashing" in results:
         lines.append(hashing_row(results["hashing"]))
     if "memory" in results:

@@ -110,7 +110,7 @@ def _collect(value: Any, where: str, strong: bool, groups: _Groups, group: int =
         if name not in _FILE_SUBKEYS and not _STRONG_KEY.match(name):
             continue
         if isinstance(item, str) and folder and name in ("file_name", "filename", "name") and "/" not in item:
-            found.append(Reference(f"{folder.rstrip('/')}/{item.strip()}", f"{where}.{sub}", strong or True, group))
+            found.append(Reference(f"{folder.rstrip('/')}/{item.strip()}", f"{where}.{sub}", True, group))
         found += _collect(item, f"{where}.{sub}", strong or bool(_STRONG_KEY.match(name)), groups, group)
     return found
 

@@ -67,7 +67,7 @@ layout: default
 """
 
 
-def _index(title: str = "Episodes") -> str:
+def _index(title: str) -> str:
     return f"""---
 layout: default
 title: {title}
@@ -80,6 +80,44 @@ title: {title}
 """
 
 
+def _shared(index_title: str | None) -> dict[str, str]:
+    """What every site here has: the default layout and (unless None: the site has its own) an index of its posts."""
+    return {"_layouts/default.html": DEFAULT_LAYOUT} | ({"index.html": _index(index_title)} if index_title else {})
+
+
+def _doc(front_matter: str, body: str) -> str:
+    """A page, post, feed or layout: its front matter (lines ending in a newline) between `---` lines, then its body."""
+    return "---\n" + front_matter + "---\n" + body
+
+
+def _post_layout(inner: str, *, before: str = "", article: str = '<article class="post">') -> str:
+    """A post layout on `default`: `before`, then an <article> with the title, the site's own `inner` lines, the content."""
+    return _doc("layout: default\n", before + article + "\n  <h1>{{ page.title }}</h1>\n" + inner + "  {{ content }}\n</article>\n")
+
+
+XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
+RSS_ITUNES = '<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">'
+
+
+def _feed(channel: str, posts: str, item: str, *, front_matter: str = "layout: null\n", rss: str = RSS_ITUNES) -> str:
+    """A feed, one element a line: <channel> with `channel`, then for each of `posts` an <item> with its title and `item`."""
+    return _doc(
+        front_matter,
+        XML + rss + "\n<channel>\n" + channel + "{% for post in " + posts + " %}<item>\n<title>{{ post.title | xml_escape }}</title>\n"
+        + item + "</item>\n{% endfor %}</channel>\n</rss>\n",
+    )
+
+
+def _compact_feed(front_matter: str, channel: str, enclosure: str, *, each: str = "", end: str = "{% endfor %}\n") -> str:
+    """A feed on few lines: <channel> with `channel`, then for each post (`each`: Liquid before its <item>) an <item>
+    with its title and `enclosure`, closed by `end`."""
+    return _doc(
+        front_matter,
+        XML + '<rss version="2.0"><channel>' + channel + "\n{% for post in site.posts %}" + each
+        + "<item><title>{{ post.title | xml_escape }}</title>\n" + enclosure + "</item>" + end + "</channel></rss>\n",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. jekyll-octopod/jekyll-octopod: `audio:` maps a format to a bare file name; the files live in
 #    `episodes/` at the site root; one feed per encoding (`episodes.mp3.rss` ...).
@@ -88,6 +126,7 @@ OCTOPOD = SiteSpec(
     name="octopod",
     inspiration="jekyll-octopod/jekyll-octopod",
     files={
+        **_shared("Episodes"),
         "_config.yml": """title: Octopod Show
 url: http://localhost:4000
 subtitle: Static Site Podcast Publishing for Geeks
@@ -103,7 +142,6 @@ explicit: "no"
 license: CC BY 4.0
 episode_feed_formats: [mp3, m4a, ogg]
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/page.html": PAGE_LAYOUT,
         "_layouts/post.html": """---
 layout: default
@@ -148,7 +186,6 @@ layout: null
         "episodes.mp3.rss": "---\nlayout: feed\nformat: mp3\n---\n{{ content }}\n",
         "episodes.m4a.rss": "---\nlayout: feed\nformat: m4a\n---\n{{ content }}\n",
         "episodes.ogg.rss": "---\nlayout: feed\nformat: ogg\n---\n{{ content }}\n",
-        "index.html": _index(),
         "imprint.md": "---\nlayout: page\ntitle: Imprint\nnavigation: 3\n---\n\nThis show is made by Uncle Octopod.\n",
         "_posts/2016-03-22-episode0.md": """---
 title: Episode 0
@@ -197,6 +234,7 @@ OCTOPOD_DOWNLOAD_URL = SiteSpec(
     name="octopod-download-url",
     inspiration="jekyll-octopod/jekyll-octopod",
     files={
+        **_shared("Folgen"),
         "_config.yml": """title: Aua-uff-Code
 url: "https://octo.example.org"
 ### download_url: the directory the audio files are served from
@@ -206,7 +244,6 @@ author: Arne and Stefan
 language: de
 explicit: "no"
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -235,7 +272,6 @@ format: mp3
 <enclosure url="{{ site.download_url }}/{{ post.audio[page.format] }}" type="audio/mpeg"/></item>{% endif %}{% endfor %}
 </channel></rss>
 """,
-        "index.html": _index("Folgen"),
         "_posts/2019-05-02-folge-1.md": """---
 title: "AUC001: Hallo Welt"
 layout: post
@@ -273,6 +309,7 @@ JEKYLL_PODCAST = SiteSpec(
     name="jekyll-podcast",
     inspiration="nathan-bottomley/jekyll-podcast",
     files={
+        **_shared("Episodes"),
         "_config.yml": """title: "Flight Through Entirety: A Doctor Who Podcast"
 url: "https://fte.example.com"
 permalink: /:title/
@@ -300,7 +337,6 @@ defaults:
     values:
       layout: default
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -323,7 +359,6 @@ permalink: /feed/podcast.xml
 <enclosure url="{{ site.url }}/assets/episodes/{{ post.podcast.file | uri_escape }}" type="audio/mpeg"/></item>{% endfor %}
 </channel></rss>
 """,
-        "index.html": _index(),
         "about.md": "---\nlayout: default\ntitle: About\n---\n\nFlying through the entirety of Doctor Who.\n",
         "_contributors/nathan-bottomley.md": "---\ntitle: Nathan Bottomley\n---\n\nHost since the first episode.\n",
         "_posts/2021-08-01-gaslight-girlboss-ginger.md": """---
@@ -377,6 +412,7 @@ PODCASTER = SiteSpec(
     name="podcaster",
     inspiration="PandaSekh/Jekyll-Podcaster",
     files={
+        **_shared("Episodi"),
         "_config.yml": """# Site settings
 title: Arte della Lettura Podcast
 description: "Quattro chiacchiere su libri e fumetti"
@@ -394,7 +430,6 @@ podcast_type: serial
 podcast_lang: en
 podcast_artwork: "/assets/img/Podcast_Cover.png"
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -441,7 +476,6 @@ layout: default
 \t\t{% endif %}{% endfor %}
 \t</channel>
 </rss>""",
-        "index.html": _index("Episodi"),
         "categories.md": "---\nlayout: default\ntitle: Categorie\n---\n\nTutte le categorie del podcast.\n",
         "_posts/2019-11-17-parliamo-di-terzani.md": """---
 title: Parliamo di Tiziano Terzani - Arte della Lettura Podcast
@@ -492,6 +526,7 @@ PODCAST_FEED = SiteSpec(
     name="podcast-feed",
     inspiration="andybalaam/Jekyll-Podcast-Feed",
     files={
+        **_shared("Posts"),
         "_config.yml": """title: Example podcast site
 email: your-email@domain.com
 description: This is an example of a site with podcast feeds
@@ -507,7 +542,6 @@ podcast_owner: Owner Name
 podcast_category: Technology             # For iTunes categories see:
 podcast_explicit: "no"
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -542,7 +576,6 @@ layout: default
 """,
         "podcast-mp3.xml": '---\nlayout: null\n---\n{% include podcast.xml ext="mp3" %}\n',
         "podcast-ogg.xml": '---\nlayout: null\n---\n{% include podcast.xml ext="ogg" %}\n',
-        "index.html": _index("Posts"),
         "about.md": "---\nlayout: default\ntitle: About\npermalink: /about/\n---\n\nThis is an example podcast site.\n",
         "_posts/2017-02-09-another-post.markdown": """---
 layout: post
@@ -584,6 +617,7 @@ WHADDYA = SiteSpec(
     name="whaddya-know-joe",
     inspiration="joebuhlig/Jekyll-Podcast-Feed",
     files={
+        **_shared("Whaddya Know Joe?"),
         "_config.yml": """title: Whaddya Know Joe?
 url: "http://joe.example.com"
 baseurl: "/whaddyaknowjoe"
@@ -597,7 +631,6 @@ podcast_explicit: "no"
 podcast_author: Joe
 podcast_description: Productivity stories from the trenches.
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -631,7 +664,6 @@ xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
 {% endfor %}
 </channel>
 </rss>""",
-        "index.html": _index("Whaddya Know Joe?"),
         "contact.md": "---\nlayout: default\ntitle: Contact\n---\n\nWrite to email@example.com.\n",
         "_posts/2015-10-20-why-i-dont-use-ads.md": """---
 title:  "10: Why I Don't Use Ads"
@@ -704,6 +736,7 @@ EXAMPLE_POD = SiteSpec(
     name="example-pod",
     inspiration="niclindh/jekyll-podcast-template",
     files={
+        **_shared("Example Pod"),
         "_config.yml": """exclude: ['README.md', 'preview.sh']
 
 # Used to generate the site
@@ -732,7 +765,6 @@ kramdown:
 """,
         ".gitattributes": "*.mp3 filter=lfs diff=lfs merge=lfs -text\n",
         "README.md": "# Example Pod\n\nA podcast template.\n",
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/page.html": PAGE_LAYOUT,
         "_layouts/post.html": """<!DOCTYPE html>
 <html>
@@ -773,7 +805,6 @@ kramdown:
 </channel>
 </rss>
 """,
-        "index.html": _index("Example Pod"),
         "about.md": "---\nlayout: page\ntitle: About\npermalink: /about/\n---\n\nThis is the about page.\n",
         "_posts/2015-02-23-audio-readme-file.md": """---
 layout: post
@@ -821,6 +852,7 @@ OLLIE = SiteSpec(
     name="ollie",
     inspiration="andytlr/ollie-talking-shit",
     files={
+        **_shared("Ollie Talking"),
         "_config.yml": """# Podcast Settings
 title: Ollie Talking
 subtitle: Sporadic recordings of Ollie learning to talk.
@@ -838,7 +870,6 @@ permalink: pretty
 exclude: ["*.psd", "CNAME", "README.md"]
 """,
         "CNAME": "ollie.example.com\n",
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -870,7 +901,6 @@ layout: none
 {% endfor %}</channel>
 </rss>
 """,
-        "index.html": _index("Ollie Talking"),
         "about.md": """---
 layout: default
 title: About
@@ -944,6 +974,7 @@ STDOUT = SiteSpec(
     name="stdout",
     inspiration="44bits/stdout.fm",
     files={
+        **_shared("stdout"),
         "_config.yml": """# Site settings
 title: stdout.example
 description: >- # this means to ignore newlines until "baseurl:"
@@ -958,7 +989,6 @@ owner:
   name: stdout.example
   email: stdout@example.com
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -992,7 +1022,6 @@ layout: null
 <enclosure url="{{ src }}" length="{{ post.enclosure.length }}" type="audio/mpeg"/></item>
 {% endfor %}</channel></rss>
 """,
-        "index.html": _index("stdout"),
         "_posts/2020-02-03-stdout_069.md": """---
 layout: post
 title: "스탠다드아웃_069.log: S3 인텔리전트 티어링"
@@ -1050,6 +1079,7 @@ PODLETS = SiteSpec(
     name="podlets",
     inspiration="vmware-tanzu/thepodlets",
     files={
+        **_shared(None),
         "_config.yml": """# Site settings
 title: The Podlets
 email:
@@ -1082,7 +1112,6 @@ permalink: /:title/  # the real site has `:title/`, which Ruby 3.1 YAML reads as
 plugins:
   - jekyll-feed # Create an Atom feed using the official Jekyll feed gem
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/episodes.html": """<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{ page.title }} - {{ site.title }}</title></head>
@@ -1185,6 +1214,7 @@ JINYUZU = SiteSpec(
     name="jekyll-podcast-layout",
     inspiration="jinyuzu99/jekyll-podcast",
     files={
+        **_shared("Melu's Blog"),
         "_config.yml": """title: Melu's Blog
 url: "https://melu.example.net"
 baseurl: /blog
@@ -1202,7 +1232,6 @@ podcast:
   explicit: false # true or false
   complete: no # yes or no
 """,
-        "_layouts/default.html": DEFAULT_LAYOUT,
         "_layouts/post.html": """---
 layout: default
 ---
@@ -1240,7 +1269,6 @@ layout: null
 {% endfor %}</channel>
 </rss>
 """,
-        "index.html": _index("Melu's Blog"),
         "_posts/2019-4-1-hello.md": "---\nlayout: post\ntitle: Hello\n---\n\nMy blog, now with a podcast.\n",
         "_posts/2019-4-6-sample.md": """---
 layout: podcast

@@ -120,3 +120,26 @@ def test_one_recording_in_several_encodings_is_transcribed_once(tmp_path: Path) 
     parts = _value(site, "_posts/2020-01-02-two-parts.md")
     assert parts["audio"] == "/episodes/show-1.ogg" and parts["include"] == value["include"]
     assert parts["parts"][0]["audio"] == "/assets/b.wav"
+
+
+@pytest.mark.slow
+def test_audio_moved_away_fails_check_and_keeps_what_the_post_names(tmp_path: Path) -> None:
+    from jekyll_asr.gc import collect_garbage
+
+    site = make_site(tmp_path, {
+        "_config.yml": "title: T\n",
+        "assets/a.wav": Fixture("cards-001.wav"),
+        "_posts/2020-01-01-a.md": "---\naudio: /assets/a.wav\n---\n",
+    })
+    settings = load_settings(site, {"model": "tiny.en"})
+    assert build(settings, say=lambda m: None).failed == []
+    include = site / "_includes" / _value(site, "_posts/2020-01-01-a.md")["include"]
+    (site / "assets/a.wav").rename(tmp_path / "elsewhere.wav")
+
+    state = site_state(settings)
+    assert not state.current
+    assert any(p == "_posts/2020-01-01-a.md" and "/assets/a.wav" in m and "no such file" in m for p, m in state.problems)
+    report = build(settings, say=lambda m: None)
+    assert report.exit_code == 1 and any(f.path == "_posts/2020-01-01-a.md" for f in report.failed)
+    garbage = collect_garbage(settings, force=True, say=lambda m: None)
+    assert include.is_file() and include.relative_to(site).as_posix() not in garbage.removed

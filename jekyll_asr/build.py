@@ -125,11 +125,16 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     index.forget_missing({r for r in index.entries if r in files or (settings.site / r).exists()})
     ordered = [files[k] for k in sorted(files)]
     found_problems = [(str(p.path), without_names(p.message, p.path)) for p in scan.problems]
-    remote = known_sources(settings, urls if urls is not None else open_index(settings), scan.urls)
+    # A URL whose recording has a local encoding is never fetched: the local file is transcribed.
+    local_backed = {k for d in scan.documents for rec in d.recordings if any("://" not in k for k in rec) for k in rec}
+    linked = [url for url in scan.urls if url not in local_backed]
+    remote = known_sources(settings, urls if urls is not None else open_index(settings), linked)
     skipped = [(url, f"{why} (linked from {_names(scan.urls[url])})") for url, why in remote.skipped]
     warnings = [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
     if not settings.url and scan.documents and _feeds_carry_transcripts(settings.site):
         warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
+    named = {m.split(" is a Git LFS pointer", 1)[0] for _, m in found_problems if " is a Git LFS pointer" in m}
+    refused = {rel: why for rel, why in refused.items() if rel not in named}  # said once, with the post that uses it
     problems = found_problems + sorted(refused.items()) + skipped
     return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed)
 

@@ -410,6 +410,18 @@ def jekyll_settings(site: Path, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _folder_like(text: str) -> bool:
+    """A value that could name a folder: short, one line, no URL, no ``..`` (a podcast summary is not)."""
+    return bool(text) and len(text) < 200 and "\n" not in text and "://" not in text and ".." not in text.split("/")
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long, or not a name at all
+        return False
+
+
 def _config_audio_hosts(config: dict[str, Any]) -> tuple[str, ...]:
     """Where the site's config says its audio is hosted (Octopod's ``download_url``, ``remote_episode_host``…).
 
@@ -454,7 +466,7 @@ def _config_audio_dirs(site: Path, config: dict[str, Any]) -> tuple[str, ...]:
                 rel = value.strip().strip("/")
                 for prefix in ("{{site.url}}", "{{ site.url }}", "{{site.baseurl}}", "{{ site.baseurl }}"):
                     rel = rel.replace(prefix, "").strip("/")
-                if rel and "://" not in rel and ".." not in rel.split("/") and (site / rel).is_dir():
+                if _folder_like(rel) and _is_dir(site / rel):
                     found.append(rel)
 
     visit({k: v for k, v in config.items() if k != "asr"}, 0, "")

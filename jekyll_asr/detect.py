@@ -18,8 +18,8 @@ from urllib.parse import unquote
 
 from . import frontmatter
 from .audio import sniff
-from .config import RESERVED_KEYS, Settings, jekyll_settings
-from .errors import FrontMatterError, PathError
+from .config import RESERVED_KEYS, Settings, jekyll_settings, load_settings
+from .errors import ConfigError, FrontMatterError, PathError
 from .languages import normalise_language
 from .references import (
     Reference,
@@ -29,7 +29,7 @@ from .references import (
     references_in_front_matter,
     theme_patterns,
 )
-from .site import SKIPPED_FOLDERS, Resolver, iter_document_files
+from .site import SKIPPED_FOLDERS, Resolver, iter_document_files, scan_site_documents
 
 # Where sites declare the language their podcast speaks, most specific first. `lang:`
 # and `locale:` are left out on purpose: they are the language of the site's interface
@@ -179,6 +179,19 @@ def _files_by_name(settings: Settings) -> dict[str, list[str]]:
 
 def _is_audio(path: Path) -> bool:
     return has_audio_extension(path.name) or sniff(path) is not None
+
+
+def links_audio(site: Path, conventions: Conventions | None = None) -> bool | None:
+    """Whether any document links audio, as a build would see it (files sniffed, the detected keys and folders
+    counted: ``conventions``); a document whose audio is missing or an LFS pointer counts. None: the config does not load."""
+    found = conventions or Conventions()
+    overrides = {"audio_keys": list(found.audio_keys) or None, "audio_dirs": list(found.audio_dirs) or None}
+    try:
+        settings = load_settings(site, overrides)
+    except ConfigError:
+        return None
+    scan = scan_site_documents(settings, lambda rel: sniff(settings.site / rel) is not None)
+    return bool(scan.documents or scan.problems)
 
 
 def podcast_language(config: dict[str, Any], feed_languages: Iterable[tuple[str, str]] = ()) -> tuple[str | None, str]:

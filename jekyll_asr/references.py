@@ -59,6 +59,7 @@ class Reference:
     where: str
     strong: bool = False
     group: int = 0
+    fallback: bool = False  # a link in the body: used only when nothing else names the document's audio
 
 
 def looks_like_audio(ref: str) -> bool:
@@ -121,13 +122,24 @@ def references_in_body(body: str) -> list[Reference]:
     body = _RELATIVE_URL.sub(lambda m: m.group(2), body)
     for m in _ATTR_SRC.finditer(body):
         tag = m.group(1).lower()
-        found.append(Reference(m.group(4).strip(), f"<{tag} {m.group(2).lower()}>", tag in ("audio", "source", "enclosure")))
-    found += [Reference(m.group(1), "link") for m in _MD_LINK.finditer(body)]
-    found += [Reference(m.group(1), "link") for m in _MD_REFDEF.finditer(body)]
-    found += [Reference(m.group(0).rstrip(".,;:"), "link") for m in _BARE_URL.finditer(body) if looks_like_audio(m.group(0).rstrip(".,;:"))]
+        if tag == "source" and _inside_video(body, m.start()):
+            continue  # a video's source is not the episode's audio
+        sure = tag in ("audio", "source", "enclosure")
+        found.append(Reference(m.group(4).strip(), f"<{tag} {m.group(2).lower()}>", sure, fallback=not sure))
+    found += [Reference(m.group(1), "link", fallback=True) for m in _MD_LINK.finditer(body)]
+    found += [Reference(m.group(1), "link", fallback=True) for m in _MD_REFDEF.finditer(body)]
+    bare = (m.group(0).rstrip(".,;:") for m in _BARE_URL.finditer(body))
+    found += [Reference(url, "link", fallback=True) for url in bare if looks_like_audio(url)]
     for include in _INCLUDE.finditer(body):
-        found += [Reference(m.group(2), "{% include %}") for m in _QUOTED.finditer(include.group(1))]
+        found += [Reference(m.group(2), "{% include %}", fallback=True) for m in _QUOTED.finditer(include.group(1))]
     return found
+
+
+def _inside_video(body: str, at: int) -> bool:
+    """Whether the ``<source>`` at ``at`` belongs to a ``<video>`` (the nearest opened media element)."""
+    before = body[:at].lower()
+    video, audio = before.rfind("<video"), before.rfind("<audio")
+    return video > audio and before.rfind("</video") < video
 
 
 # ---------------------------------------------------------------- references made by the theme
@@ -143,27 +155,36 @@ class Pattern:
     source: str  # the layout or include it was read from
 
 
-def theme_patterns(site: Any, config: dict[str, Any], folders: tuple[str, ...] = ("_layouts", "_includes")) -> list[Pattern]:
-    """Audio URL patterns in the site's layouts and includes (``src="/podcasts/{{ page.media }}"``)."""
+_TEMPLATE_SUFFIXES = (".html", ".xml", ".liquid", ".htm", ".rss", ".atom")
+
+
+def theme_patterns(site: Any, config: dict[str, Any], folders: tuple[str, ...] = ("_layouts", "_includes", "feed")) -> list[Pattern]:
+    """Audio URL patterns in the site's layouts, includes and feeds (``src="/podcasts/{{ page.media }}"``,
+    ``<enclosure url="{{ post.audioFile }}">``): the theme says which page variable names the audio."""
     patterns: list[Pattern] = []
-    for folder in folders:
-        root = site / folder
-        if not root.is_dir():
+    for path in _template_files(site, folders):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read(200_000)
+        except OSError:
             continue
-        for dirpath, _dirs, files in os.walk(root):
-            for name in sorted(files):
-                if not name.endswith((".html", ".xml", ".liquid", ".htm", ".rss")):
-                    continue
-                path = os.path.join(dirpath, name)
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as handle:
-                        text = handle.read(200_000)
-                except OSError:
-                    continue
-                rel = os.path.relpath(path, site).replace(os.sep, "/")
-                patterns += _patterns_in(text, config, rel)
+        rel = os.path.relpath(path, site).replace(os.sep, "/")
+        patterns += _patterns_in(text, config, rel)
     unique = {(p.var, p.prefix, p.suffix): p for p in patterns}
     return list(unique.values())
+
+
+def _template_files(site: Any, folders: tuple[str, ...]) -> Iterator[str]:
+    """Layouts and includes, feed folders, and feed files at the site's root (``podcast.xml``, ``episodes.rss``)."""
+    for folder in folders:
+        root = os.path.join(site, folder)
+        for dirpath, _dirs, files in os.walk(root):
+            yield from (os.path.join(dirpath, n) for n in sorted(files) if n.endswith(_TEMPLATE_SUFFIXES))
+    try:
+        top = sorted(os.listdir(site))
+    except OSError:
+        return
+    yield from (os.path.join(site, n) for n in top if n.endswith((".xml", ".rss", ".atom")) and os.path.isfile(os.path.join(site, n)))
 
 
 def _patterns_in(text: str, config: dict[str, Any], source: str) -> list[Pattern]:

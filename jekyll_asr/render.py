@@ -223,7 +223,11 @@ def values_for(settings: Settings, document: Document, by_key: dict[str, dict[st
         found = next((by_key[k] for k in recording if k in by_key), None)
         if found is not None:
             value = dict(found)
+            chosen = value.get("transcribed_from", value["audio"])
             value["audio"] = site_url(settings, recording[0])
+            value["transcribed_from"] = chosen  # say which file was transcribed when it is not the one linked
+            if chosen == value["audio"]:
+                del value["transcribed_from"]
             for encoding in value.get("encodings", ()):
                 if encoding["url"] == value["audio"]:  # the enclosure the document links: its own size and type
                     value["bytes"], value["type"] = encoding["bytes"], encoding["type"]

@@ -34,6 +34,9 @@ SKIPPED_FOLDERS = {"_site", "vendor", "node_modules", "_includes", "_layouts", "
 _LIQUID_PREFIX = re.compile(r"""\{\{-?\s*(?:site\.baseurl|site\.url|'[^']*'\s*\|\s*relative_url|"[^"]*"\s*\|\s*relative_url)\s*-?\}\}""")
 _SITE_VAR = re.compile(r"\{\{-?\s*site\.([\w.]+)\s*(?:\|[^}]*)?-?\}\}")
 _LFS = b"version https://git-lfs.github.com/spec/"
+MEMO_FORMAT = 2
+# Where themes that upload audio to a host keep the local copies Jekyll does not publish (jekyll-podcast: _episodes/).
+LOCAL_COPY_DIRS = ("_episodes", "_audio", "_podcasts", "_podcast", "_media", "_mp3", "_recordings")  # what read_document keeps for a document; a change re-reads every document
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,12 @@ class Resolver:
                 raise PathError(f"{document}: audio reference {ref.raw!r} points outside the site; refused")
         hosts = self.settings.config_audio_hosts
         if hosts and "/" not in path and has_audio_extension(path):  # hosted where the site's config says
-            return self._resolve_url(document, ref, f"{hosts[0]}/{quote(path)}")
+            hosted = self._resolve_url(document, ref, f"{hosts[0]}/{quote(path)}")
+            copies = [os.path.join(self.site_text, folder, path) for folder in LOCAL_COPY_DIRS]
+            found = [self._found(document, ref, c).local for c in copies if os.path.isfile(c)]
+            if hosted.url is not None and found:  # the podcaster's own copy: transcribed without a download
+                return Target(None, hosted.url, None, tuple(f for f in found if f is not None))
+            return hosted
         if has_audio_extension(path):
             return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
         return Target()
@@ -189,7 +197,7 @@ class Resolver:
             raise PathError(f"{document}: audio reference {ref.raw!r} resolves outside the site ({resolved}); refused")
         rel = os.path.relpath(resolved, self.root_text).replace(os.sep, "/")
         if _small(resolved) and is_lfs_pointer(Path(resolved)):  # a pointer is ~130 bytes: no need to open audio
-            return Target(problem=f"{ref.where}: {rel} is a Git LFS pointer, not the audio; run `git lfs pull` (and `lfs: true` in actions/checkout)")
+            return Target(problem=f"{rel} is a Git LFS pointer, not the audio; run `git lfs pull` (and `lfs: true` in actions/checkout)")
         top = rel.split("/", 1)[0]
         collections = {f"_{c}" for c in self.settings.collections}
         if "/" in rel and (top.startswith(("_", ".")) and top not in collections or top in self.settings.jekyll_exclude):
@@ -275,7 +283,7 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
         return {"refs": [], "managed": managed} if managed is not None else {"refs": []}
     glossary = fm.data.get("glossary")
     return {
-        "refs": [[r.raw, r.where, r.strong, r.group] for r in refs],
+        "refs": [[r.raw, r.where, r.strong, r.group, r.fallback] for r in refs],
         "glossary": glossary if isinstance(glossary, list) else [],
         "managed": fm.data.get(settings.front_matter_key),
         "user_keys": [k for k in ("title", "artist") if k in fm.data],
@@ -285,7 +293,7 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
 
 def memo_fingerprint(settings: Settings, patterns: list[Pattern]) -> str:
     """Everything a document's reading depends on besides its bytes: a change re-reads every document."""
-    data = [settings.all_audio_keys, settings.front_matter_key, [(p.var, p.prefix, p.suffix) for p in patterns]]
+    data = [MEMO_FORMAT, settings.all_audio_keys, settings.front_matter_key, [(p.var, p.prefix, p.suffix) for p in patterns]]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
 
 
@@ -331,7 +339,7 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
             continue
         if info.get("managed") is not None:
             scan.managed[rel.as_posix()] = info["managed"]
-        refs = [Reference(r[0], r[1], bool(r[2]), int(r[3])) for r in info["refs"]]
+        refs = [Reference(r[0], r[1], bool(r[2]), int(r[3]), bool(r[4])) for r in info["refs"]]
         recordings = _resolve_all(resolver, rel, refs, is_audio, scan)
         if recordings:
             name = document_slug(PurePosixPath(rel.as_posix()), info.get("slug"))
@@ -362,14 +370,23 @@ def _document_info(settings: Settings, rel: Path, patterns: list[Pattern], memo:
 
 
 def _resolve_all(resolver: Resolver, rel: Path, refs: list[Reference], is_audio: Callable[[Path], bool], scan: Scan) -> tuple[tuple[str, ...], ...]:
-    """The document's recordings: resolved keys grouped into encodings of one recording."""
+    """The document's recordings: resolved keys grouped into encodings of one recording.
+
+    Links in the body (show notes pointing at another episode, a talk's video)
+    count only when nothing in the front matter, the theme or an audio element
+    names the document's audio.
+    """
     keys: list[tuple[str, int]] = []
-    for ref in refs:
+    named = False  # something other than a body link named audio (found or not)
+    for ref in sorted(refs, key=lambda r: r.fallback):
+        if ref.fallback and named:
+            break
         try:
             target = resolver.resolve(rel, ref)
         except PathError as exc:
             scan.problems.append(Problem(rel, str(exc)))
             continue
+        named = named or (not ref.fallback and (target.problem, target.local, target.url) != (None, None, None))
         if target.problem is not None:
             if not any(p.path == rel and p.message == target.problem for p in scan.problems):
                 scan.problems.append(Problem(rel, target.problem))

@@ -40,7 +40,14 @@ class SiteSpec:
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared bits of HTML. Each site still ships its own layouts, as real themes do.
+# What the sites share, and the lines their own files have in common. Each site still ships its own
+# post layout and feed, as real themes do: the helpers below write only the common lines around them.
+
+
+def _doc(front_matter: str, body: str) -> str:
+    """A page, post, feed or layout: its front matter (lines ending in a newline) between `---` lines, then its body."""
+    return "---\n" + front_matter + "---\n" + body
+
 
 DEFAULT_LAYOUT = """<!DOCTYPE html>
 <html lang="{{ site.lang | default: 'en' }}">
@@ -57,37 +64,26 @@ DEFAULT_LAYOUT = """<!DOCTYPE html>
 </html>
 """
 
-PAGE_LAYOUT = """---
-layout: default
----
-<article class="page">
+PAGE_LAYOUT = _doc("layout: default\n", """<article class="page">
   <h1>{{ page.title | escape }}</h1>
   {{ content }}
 </article>
-"""
+""")
 
 
 def _index(title: str) -> str:
-    return f"""---
-layout: default
-title: {title}
----
-<ul>
-{{% for post in site.posts %}}
-  <li><a href="{{{{ post.url | relative_url }}}}">{{{{ post.title | escape }}}}</a></li>
-{{% endfor %}}
+    """A page listing the posts."""
+    return _doc(f"layout: default\ntitle: {title}\n", """<ul>
+{% for post in site.posts %}
+  <li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>
+{% endfor %}
 </ul>
-"""
+""")
 
 
 def _shared(index_title: str | None) -> dict[str, str]:
-    """What every site here has: the default layout and (unless None: the site has its own) an index of its posts."""
+    """What every site here has: the default layout and (unless None: the site has its own) `index.html`."""
     return {"_layouts/default.html": DEFAULT_LAYOUT} | ({"index.html": _index(index_title)} if index_title else {})
-
-
-def _doc(front_matter: str, body: str) -> str:
-    """A page, post, feed or layout: its front matter (lines ending in a newline) between `---` lines, then its body."""
-    return "---\n" + front_matter + "---\n" + body
 
 
 def _post_layout(inner: str, *, before: str = "", article: str = '<article class="post">') -> str:
@@ -100,7 +96,7 @@ RSS_ITUNES = '<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcas
 
 
 def _feed(channel: str, posts: str, item: str, *, front_matter: str = "layout: null\n", rss: str = RSS_ITUNES) -> str:
-    """A feed, one element a line: <channel> with `channel`, then for each of `posts` an <item> with its title and `item`."""
+    """A feed, an element a line: <channel> with `channel`, then for each of `posts` an <item> with its title and `item`."""
     return _doc(
         front_matter,
         XML + rss + "\n<channel>\n" + channel + "{% for post in " + posts + " %}<item>\n<title>{{ post.title | xml_escape }}</title>\n"
@@ -110,7 +106,7 @@ def _feed(channel: str, posts: str, item: str, *, front_matter: str = "layout: n
 
 def _compact_feed(front_matter: str, channel: str, enclosure: str, *, each: str = "", end: str = "{% endfor %}\n") -> str:
     """A feed on few lines: <channel> with `channel`, then for each post (`each`: Liquid before its <item>) an <item>
-    with its title and `enclosure`, closed by `end`."""
+    with its title and `enclosure`, then `end`."""
     return _doc(
         front_matter,
         XML + '<rss version="2.0"><channel>' + channel + "\n{% for post in site.posts %}" + each
@@ -123,10 +119,8 @@ def _compact_feed(front_matter: str, channel: str, enclosure: str, *, each: str 
 #    `episodes/` at the site root; one feed per encoding (`episodes.mp3.rss` ...).
 
 OCTOPOD = SiteSpec(
-    name="octopod",
-    inspiration="jekyll-octopod/jekyll-octopod",
+    name="octopod", inspiration="jekyll-octopod/jekyll-octopod",
     files={
-        **_shared("Episodes"),
         "_config.yml": """title: Octopod Show
 url: http://localhost:4000
 subtitle: Static Site Podcast Publishing for Geeks
@@ -142,12 +136,9 @@ explicit: "no"
 license: CC BY 4.0
 episode_feed_formats: [mp3, m4a, ogg]
 """,
+        **_shared("Episodes"),
         "_layouts/page.html": PAGE_LAYOUT,
-        "_layouts/post.html": """---
-layout: default
----
-<article class="post">
-  <h1>{{ page.title }}</h1>
+        "_layouts/post.html": _post_layout("""\
   {% if page.subtitle %}<h2>{{ page.subtitle }}</h2>{% endif %}
   <p class="meta">{{ page.date | date: "%B %-d, %Y" }} &middot; {{ page.duration }}</p>
   {% if page.audio %}
@@ -160,9 +151,7 @@ layout: default
   </ul>
   {% endif %}
   {% if page.chapters %}<ol class="chapters">{% for c in page.chapters %}<li>{{ c }}</li>{% endfor %}</ol>{% endif %}
-  {{ content }}
-</article>
-""",
+"""),
         "_layouts/feed.xml": """---
 layout: null
 ---
@@ -183,9 +172,7 @@ layout: null
   </channel>
 </rss>
 """,
-        "episodes.mp3.rss": "---\nlayout: feed\nformat: mp3\n---\n{{ content }}\n",
-        "episodes.m4a.rss": "---\nlayout: feed\nformat: m4a\n---\n{{ content }}\n",
-        "episodes.ogg.rss": "---\nlayout: feed\nformat: ogg\n---\n{{ content }}\n",
+        **{f"episodes.{fmt}.rss": _doc(f"layout: feed\nformat: {fmt}\n", "{{ content }}\n") for fmt in ("mp3", "m4a", "ogg")},
         "imprint.md": "---\nlayout: page\ntitle: Imprint\nnavigation: 3\n---\n\nThis show is made by Uncle Octopod.\n",
         "_posts/2016-03-22-episode0.md": """---
 title: Episode 0
@@ -221,9 +208,7 @@ We are on holiday. Back next week!
         "episodes/episode0.ogg": Fixture("welcome.ogg"),
         "episodes/episode0.m4a": Fixture("welcome.m4a"),
     },
-    expected={
-        "_posts/2016-03-22-episode0.md": ["episodes/episode0.mp3", "episodes/episode0.ogg", "episodes/episode0.m4a"],
-    },
+    expected={"_posts/2016-03-22-episode0.md": ["episodes/episode0.mp3", "episodes/episode0.ogg", "episodes/episode0.m4a"]},
 )
 
 
@@ -231,10 +216,8 @@ We are on holiday. Back next week!
 #    live where `_config.yml` says (here a folder of the site itself, named by its full URL).
 
 OCTOPOD_DOWNLOAD_URL = SiteSpec(
-    name="octopod-download-url",
-    inspiration="jekyll-octopod/jekyll-octopod",
+    name="octopod-download-url", inspiration="jekyll-octopod/jekyll-octopod",
     files={
-        **_shared("Folgen"),
         "_config.yml": """title: Aua-uff-Code
 url: "https://octo.example.org"
 ### download_url: the directory the audio files are served from
@@ -244,34 +227,29 @@ author: Arne and Stefan
 language: de
 explicit: "no"
 """,
-        "_layouts/post.html": """---
-layout: default
----
-{% if site.download_url == "" or site.download_url == nil %}
+        **_shared("Folgen"),
+        "_layouts/post.html": _post_layout(
+            before="""{% if site.download_url == "" or site.download_url == nil %}
   {% assign download_url = site.url | append: '/episodes' %}
 {% else %}
   {% assign download_url = site.download_url %}
 {% endif %}
-<article class="post">
-  <h1>{{ page.title }}</h1>
+""",
+            inner="""\
   {% if page.audio %}
   <audio controls>
     {% for format in page.audio %}<source src="{{ download_url }}/{{ format[1] }}">{% endfor %}
   </audio>
   {% endif %}
-  {{ content }}
-</article>
 """,
-        "episodes.mp3.rss": """---
-layout: null
-format: mp3
----
-<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>{{ site.title }}</title><language>{{ site.language }}</language>
-{% for post in site.posts %}{% if post.audio[page.format] %}<item><title>{{ post.title | xml_escape }}</title>
-<enclosure url="{{ site.download_url }}/{{ post.audio[page.format] }}" type="audio/mpeg"/></item>{% endif %}{% endfor %}
-</channel></rss>
-""",
+        ),
+        "episodes.mp3.rss": _compact_feed(
+            "layout: null\nformat: mp3\n",
+            "<title>{{ site.title }}</title><language>{{ site.language }}</language>",
+            '<enclosure url="{{ site.download_url }}/{{ post.audio[page.format] }}" type="audio/mpeg"/>',
+            each="{% if post.audio[page.format] %}",
+            end="{% endif %}{% endfor %}\n",
+        ),
         "_posts/2019-05-02-folge-1.md": """---
 title: "AUC001: Hallo Welt"
 layout: post
@@ -306,10 +284,8 @@ Nur ein kurzer Gruss.
 #    the config's `podcast:` block. One post has a typo in its file name.
 
 JEKYLL_PODCAST = SiteSpec(
-    name="jekyll-podcast",
-    inspiration="nathan-bottomley/jekyll-podcast",
+    name="jekyll-podcast", inspiration="nathan-bottomley/jekyll-podcast",
     files={
-        **_shared("Episodes"),
         "_config.yml": """title: "Flight Through Entirety: A Doctor Who Podcast"
 url: "https://fte.example.com"
 permalink: /:title/
@@ -337,28 +313,22 @@ defaults:
     values:
       layout: default
 """,
-        "_layouts/post.html": """---
-layout: default
----
-<article>
-  <h1>{{ page.title }}</h1>
+        **_shared("Episodes"),
+        "_layouts/post.html": _post_layout(
+            article="<article>",
+            inner="""\
   <p>Episode {{ page.podcast.episode }}{% if page.podcast.recording_date %}, recorded {{ page.podcast.recording_date | date: "%A, %e %B %Y" }}{% endif %}</p>
   {% include audio-player.html %}
-  {{ content }}
-</article>
 """,
-        "_includes/audio-player.html": """<audio controls preload="metadata" src="{{ '/assets/episodes/' | append: page.podcast.file | uri_escape | relative_url }}"></audio>
+        ),
+        "_includes/audio-player.html": """\
+<audio controls preload="metadata" src="{{ '/assets/episodes/' | append: page.podcast.file | uri_escape | relative_url }}"></audio>
 """,
-        "podcast.xml": """---
-layout: null
-permalink: /feed/podcast.xml
----
-<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>{{ site.podcast.title | xml_escape }}</title><language>{{ site.podcast.language }}</language>
-{% for post in site.posts %}<item><title>{{ post.title | xml_escape }}</title>
-<enclosure url="{{ site.url }}/assets/episodes/{{ post.podcast.file | uri_escape }}" type="audio/mpeg"/></item>{% endfor %}
-</channel></rss>
-""",
+        "podcast.xml": _compact_feed(
+            "layout: null\npermalink: /feed/podcast.xml\n",
+            "<title>{{ site.podcast.title | xml_escape }}</title><language>{{ site.podcast.language }}</language>",
+            '<enclosure url="{{ site.url }}/assets/episodes/{{ post.podcast.file | uri_escape }}" type="audio/mpeg"/>',
+        ),
         "about.md": "---\nlayout: default\ntitle: About\n---\n\nFlying through the entirety of Doctor Who.\n",
         "_contributors/nathan-bottomley.md": "---\ntitle: Nathan Bottomley\n---\n\nHost since the first episode.\n",
         "_posts/2021-08-01-gaslight-girlboss-ginger.md": """---
@@ -394,11 +364,7 @@ A film about a very big dog.
         "assets/episodes/FTE 217, Gaslight Girlboss Ginger (Day of the Moon).mp3": Fixture("welcome.mp3"),
         "assets/episodes/FTE 218, Digby, The Biggest Dog in the World.mp3": Fixture("welcome.mp3"),
     },
-    expected={
-        "_posts/2021-08-01-gaslight-girlboss-ginger.md": [
-            "assets/episodes/FTE 217, Gaslight Girlboss Ginger (Day of the Moon).mp3"
-        ],
-    },
+    expected={"_posts/2021-08-01-gaslight-girlboss-ginger.md": ["assets/episodes/FTE 217, Gaslight Girlboss Ginger (Day of the Moon).mp3"]},
     problems={"_posts/2021-08-15-digby.md": ""},  # "Bigest": no such file
 )
 
@@ -409,10 +375,8 @@ A film about a very big dog.
 #    separate `podcast_lang`.
 
 PODCASTER = SiteSpec(
-    name="podcaster",
-    inspiration="PandaSekh/Jekyll-Podcaster",
+    name="podcaster", inspiration="PandaSekh/Jekyll-Podcaster",
     files={
-        **_shared("Episodi"),
         "_config.yml": """# Site settings
 title: Arte della Lettura Podcast
 description: "Quattro chiacchiere su libri e fumetti"
@@ -430,6 +394,7 @@ podcast_type: serial
 podcast_lang: en
 podcast_artwork: "/assets/img/Podcast_Cover.png"
 """,
+        **_shared("Episodi"),
         "_layouts/post.html": """---
 layout: default
 ---
@@ -511,11 +476,11 @@ Questo post non ha un episodio.
 """,
         "assets/audio/ep2.mp3": Fixture("welcome.mp3"),
     },
-    remote={"/adlpodcast/ep5_terzani.mp3": "welcome.mp3"},
     expected={
         "_posts/2019-11-17-parliamo-di-terzani.md": ["{REMOTE}/adlpodcast/ep5_terzani.mp3"],
         "_posts/2020-05-26-wrap-up-maggio.md": ["assets/audio/ep2.mp3"],
     },
+    remote={"/adlpodcast/ep5_terzani.mp3": "welcome.mp3"},
 )
 
 
@@ -523,10 +488,8 @@ Questo post non ha un episodio.
 #    include adds `.ogg` and `.mp3`; the files sit in `audio/` at the root; two feeds.
 
 PODCAST_FEED = SiteSpec(
-    name="podcast-feed",
-    inspiration="andybalaam/Jekyll-Podcast-Feed",
+    name="podcast-feed", inspiration="andybalaam/Jekyll-Podcast-Feed",
     files={
-        **_shared("Posts"),
         "_config.yml": """title: Example podcast site
 email: your-email@domain.com
 description: This is an example of a site with podcast feeds
@@ -542,6 +505,7 @@ podcast_owner: Owner Name
 podcast_category: Technology             # For iTunes categories see:
 podcast_explicit: "no"
 """,
+        **_shared("Posts"),
         "_layouts/post.html": """---
 layout: default
 ---
@@ -568,14 +532,14 @@ layout: default
     <item>
         <title>{{ ep.title }}</title>
         <link>{{ site.podcast_url }}{{ ep.url }}</link>
-        <enclosure url="{{ site.podcast_url }}{{ ep.podcast_link }}.{{ include.ext }}" type="audio/{% if include.ext == "mp3" %}mpeg{% else %}{{ include.ext }}{% endif %}" />
+        <enclosure url="{{ site.podcast_url }}{{ ep.podcast_link }}.{{ include.ext }}" \
+type="audio/{% if include.ext == "mp3" %}mpeg{% else %}{{ include.ext }}{% endif %}" />
     </item>
   {% endfor %}
 </channel>
 </rss>
 """,
-        "podcast-mp3.xml": '---\nlayout: null\n---\n{% include podcast.xml ext="mp3" %}\n',
-        "podcast-ogg.xml": '---\nlayout: null\n---\n{% include podcast.xml ext="ogg" %}\n',
+        **{f"podcast-{ext}.xml": _doc("layout: null\n", '{% include podcast.xml ext="' + ext + '" %}\n') for ext in ("mp3", "ogg")},
         "about.md": "---\nlayout: default\ntitle: About\npermalink: /about/\n---\n\nThis is an example podcast site.\n",
         "_posts/2017-02-09-another-post.markdown": """---
 layout: post
@@ -603,9 +567,7 @@ on the type of feed (ogg or mp3).
         "audio/free-software-song.mp3": Fixture("welcome.mp3"),
         "audio/free-software-song.ogg": Fixture("welcome.ogg"),
     },
-    expected={
-        "_posts/2017-02-10-second-podcast.markdown": ["audio/free-software-song.mp3", "audio/free-software-song.ogg"],
-    },
+    expected={"_posts/2017-02-10-second-podcast.markdown": ["audio/free-software-song.mp3", "audio/free-software-song.ogg"]},
 )
 
 
@@ -614,10 +576,8 @@ on the type of feed (ogg or mp3).
 #    from the body: an HTML <audio><source> and a Markdown link.
 
 WHADDYA = SiteSpec(
-    name="whaddya-know-joe",
-    inspiration="joebuhlig/Jekyll-Podcast-Feed",
+    name="whaddya-know-joe", inspiration="joebuhlig/Jekyll-Podcast-Feed",
     files={
-        **_shared("Whaddya Know Joe?"),
         "_config.yml": """title: Whaddya Know Joe?
 url: "http://joe.example.com"
 baseurl: "/whaddyaknowjoe"
@@ -631,19 +591,14 @@ podcast_explicit: "no"
 podcast_author: Joe
 podcast_description: Productivity stories from the trenches.
 """,
-        "_layouts/post.html": """---
-layout: default
----
-<article class="post">
-  <h1>{{ page.title }}</h1>
+        **_shared("Whaddya Know Joe?"),
+        "_layouts/post.html": _post_layout("""\
   {% if page.image %}<img src="{{ page.image | relative_url }}" alt="">{% endif %}
   {% if page.podcast_link %}
   <audio controls src="{{ page.podcast_link }}"></audio>
   <p>{{ page.podcast_duration }} &middot; {{ page.podcast_file_size }}</p>
   {% endif %}
-  {{ content }}
-</article>
-""",
+"""),
         "feed/podcast/index.xml": """---
 layout: null
 ---
@@ -720,12 +675,12 @@ No episode this week; the [archive](/whaddyaknowjoe/) has all of them.
         "assets/audio/WKJ011.mp3": Fixture("welcome.mp3"),
         "assets/audio/WKJ012.wav": Fixture("goforward.wav"),
     },
-    remote={"/whaddyaknowjoe/WKJ010.mp3": "welcome.mp3"},
     expected={
         "_posts/2015-10-20-why-i-dont-use-ads.md": ["{REMOTE}/whaddyaknowjoe/WKJ010.mp3"],
         "_posts/2015-10-27-the-inbox.md": ["assets/audio/WKJ011.mp3"],
         "_posts/2015-11-03-weekly-review.md": ["assets/audio/WKJ012.wav"],
     },
+    remote={"/whaddyaknowjoe/WKJ010.mp3": "welcome.mp3"},
 )
 
 
@@ -733,10 +688,8 @@ No episode this week; the [archive](/whaddyaknowjoe/) has all of them.
 #    `/podcasts/`; feed `episodes.rss`. One episode's file is a Git LFS pointer (cloned without LFS).
 
 EXAMPLE_POD = SiteSpec(
-    name="example-pod",
-    inspiration="niclindh/jekyll-podcast-template",
+    name="example-pod", inspiration="niclindh/jekyll-podcast-template",
     files={
-        **_shared("Example Pod"),
         "_config.yml": """exclude: ['README.md', 'preview.sh']
 
 # Used to generate the site
@@ -763,6 +716,7 @@ kramdown:
   input: GFM
   hard_wrap: false
 """,
+        **_shared("Example Pod"),
         ".gitattributes": "*.mp3 filter=lfs diff=lfs merge=lfs -text\n",
         "README.md": "# Example Pod\n\nA podcast template.\n",
         "_layouts/page.html": PAGE_LAYOUT,
@@ -836,9 +790,7 @@ There's really no reason to listen to this. All filler, no killer.""",
         "podcasts/generic-1.mp3": LFS_POINTER,
         "podcasts/generic-2.mp3": Fixture("welcome.mp3"),
     },
-    expected={
-        "_posts/2015-02-24-all-filler-no-killer.md": ["podcasts/generic-2.mp3"],
-    },
+    expected={"_posts/2015-02-24-all-filler-no-killer.md": ["podcasts/generic-2.mp3"]},
     problems={"_posts/2015-02-23-audio-readme-file.md": "git lfs pull"},
 )
 
@@ -847,12 +799,19 @@ There's really no reason to listen to this. All filler, no killer.""",
 #    share one episode; a draft episode; a page whose `link:` is a web page, not audio.
 
 _OLLIE = "/u/21267/Podcasts/Ollie%20Talking%20Shit/Ollie%20Talking%20Shit%20Ep%20{n}.{ext}"
+_OLLIE_1, _OLLIE_2, _OLLIE_3 = _OLLIE.format(n=1, ext="mp3"), _OLLIE.format(n=2, ext="mp3"), _OLLIE.format(n=3, ext="m4a")
+_OLLIE_EP1 = {"date": "2014-12-28 20:25:00", "duration": "00:09", "length": 148001, "episode": _OLLIE_1}  # posted twice
+
+
+def _ollie_post(title: str, body: str, *, duration: str, episode: str, date: str = "", length: int = 0) -> str:
+    """A post of the show: `date:` and `length:` when known, `link:` to `episode` on Dropbox, then `body`."""
+    fields = "layout: post\n" + (f"date: {date}\n" if date else "") + f'title: "{title}"\nduration: "{duration}"\n' + (f"length: {length}\n" if length else "")
+    return _doc(fields + f"link: {REMOTE}{episode}\n", f"\n{body}\n")
+
 
 OLLIE = SiteSpec(
-    name="ollie",
-    inspiration="andytlr/ollie-talking-shit",
+    name="ollie", inspiration="andytlr/ollie-talking-shit",
     files={
-        **_shared("Ollie Talking"),
         "_config.yml": """# Podcast Settings
 title: Ollie Talking
 subtitle: Sporadic recordings of Ollie learning to talk.
@@ -869,6 +828,7 @@ markdown: kramdown
 permalink: pretty
 exclude: ["*.psd", "CNAME", "README.md"]
 """,
+        **_shared("Ollie Talking"),
         "CNAME": "ollie.example.com\n",
         "_layouts/post.html": """---
 layout: default
@@ -886,21 +846,13 @@ layout: default
   <div>{{ content }}</div>
 </div>
 """,
-        "feed.xml": """---
-layout: none
----
-<?xml version="1.0" encoding="UTF-8"?>
-<rss xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" version="2.0">
-<channel>
-<title>{{ site.title }}</title>
-{% for post in site.posts %}<item>
-<title>{{ post.title | xml_escape }}</title>
-<enclosure url="{{ post.link }}" length="{{ post.length }}" type="audio/mpeg"/>
-<itunes:duration>{{ post.duration }}</itunes:duration>
-</item>
-{% endfor %}</channel>
-</rss>
-""",
+        "feed.xml": _feed(
+            "<title>{{ site.title }}</title>\n",
+            "site.posts",
+            '<enclosure url="{{ post.link }}" length="{{ post.length }}" type="audio/mpeg"/>\n<itunes:duration>{{ post.duration }}</itunes:duration>\n',
+            front_matter="layout: none\n",
+            rss='<rss xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" version="2.0">',
+        ),
         "about.md": """---
 layout: default
 title: About
@@ -909,60 +861,26 @@ link: {REMOTE}/about/andy.html
 
 Made by [Andy]({{ page.link }}).
 """,
-        "_posts/2014-12-28-ep1.md": """---
-layout: post
-date: 2014-12-28 20:25:00
-title: "Ep 1: G'day, purple, yum yum."
-duration: "00:09"
-length: 148001
-link: {REMOTE}""" + _OLLIE.format(n=1, ext="mp3") + """
----
-
-G'day, purple, yum yum.
-""",
-        "_posts/2014-12-28-ep1-gday-purple-yumyum.md": """---
-layout: post
-date: 2014-12-28 20:25:00
-title: "Ep 1 (again): G'day."
-duration: "00:09"
-length: 148001
-link: {REMOTE}""" + _OLLIE.format(n=1, ext="mp3") + """
----
-
-The same recording, posted twice by mistake.
-""",
-        "_posts/2015-01-02-ep2-what-noise-does-mummy-make.md": """---
-layout: post
-date: 2015-01-02 19:50:00
-title: "Ep 2: What Noise Does Mummy Make?"
-duration: "01:04"
-length: 516869
-link: {REMOTE}""" + _OLLIE.format(n=2, ext="mp3") + """
----
-
-Duck, oink oink oink, quack, noooo, I love you (ok), And the best g'day yet.
-""",
-        "_drafts/ep3-test-post.md": """---
-layout: post
-title: "Ep 3: Test"
-duration: "00:03"
-link: {REMOTE}""" + _OLLIE.format(n=3, ext="m4a") + """
----
-
-Not published yet.
-""",
-    },
-    remote={
-        _OLLIE.format(n=1, ext="mp3"): "welcome.mp3",
-        _OLLIE.format(n=2, ext="mp3"): "episode-12.mp3",
-        _OLLIE.format(n=3, ext="m4a"): "welcome.m4a",
-        "/about/andy.html": "episode-12.txt",  # a text page (served as text/html), never audio
+        "_posts/2014-12-28-ep1.md": _ollie_post("Ep 1: G'day, purple, yum yum.", "G'day, purple, yum yum.", **_OLLIE_EP1),
+        "_posts/2014-12-28-ep1-gday-purple-yumyum.md": _ollie_post("Ep 1 (again): G'day.", "The same recording, posted twice by mistake.", **_OLLIE_EP1),
+        "_posts/2015-01-02-ep2-what-noise-does-mummy-make.md": _ollie_post(
+            "Ep 2: What Noise Does Mummy Make?",
+            "Duck, oink oink oink, quack, noooo, I love you (ok), And the best g'day yet.",
+            date="2015-01-02 19:50:00", duration="01:04", length=516869, episode=_OLLIE_2,
+        ),
+        "_drafts/ep3-test-post.md": _ollie_post("Ep 3: Test", "Not published yet.", duration="00:03", episode=_OLLIE_3),
     },
     expected={
-        "_posts/2014-12-28-ep1.md": ["{REMOTE}" + _OLLIE.format(n=1, ext="mp3")],
-        "_posts/2014-12-28-ep1-gday-purple-yumyum.md": ["{REMOTE}" + _OLLIE.format(n=1, ext="mp3")],
-        "_posts/2015-01-02-ep2-what-noise-does-mummy-make.md": ["{REMOTE}" + _OLLIE.format(n=2, ext="mp3")],
-        "_drafts/ep3-test-post.md": ["{REMOTE}" + _OLLIE.format(n=3, ext="m4a")],
+        "_posts/2014-12-28-ep1.md": [REMOTE + _OLLIE_1],
+        "_posts/2014-12-28-ep1-gday-purple-yumyum.md": [REMOTE + _OLLIE_1],
+        "_posts/2015-01-02-ep2-what-noise-does-mummy-make.md": [REMOTE + _OLLIE_2],
+        "_drafts/ep3-test-post.md": [REMOTE + _OLLIE_3],
+    },
+    remote={
+        _OLLIE_1: "welcome.mp3",
+        _OLLIE_2: "episode-12.mp3",
+        _OLLIE_3: "welcome.m4a",
+        "/about/andy.html": "episode-12.txt",  # a text page (served as text/html), never audio
     },
 )
 
@@ -971,10 +889,8 @@ Not published yet.
 #    `permalink: /69/`, a Korean show with no language key anywhere, chapter links in the body.
 
 STDOUT = SiteSpec(
-    name="stdout",
-    inspiration="44bits/stdout.fm",
+    name="stdout", inspiration="44bits/stdout.fm",
     files={
-        **_shared("stdout"),
         "_config.yml": """# Site settings
 title: stdout.example
 description: >- # this means to ignore newlines until "baseurl:"
@@ -989,6 +905,7 @@ owner:
   name: stdout.example
   email: stdout@example.com
 """,
+        **_shared("stdout"),
         "_layouts/post.html": """---
 layout: default
 ---
@@ -1013,15 +930,13 @@ layout: default
   </article>
 </div>
 """,
-        "feed.xml": """---
-layout: null
----
-<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>{{ site.title }}</title>
-{% for post in site.posts %}{% assign src = post.enclosure.url | default: post.enclosure %}<item><title>{{ post.title | xml_escape }}</title>
-<enclosure url="{{ src }}" length="{{ post.enclosure.length }}" type="audio/mpeg"/></item>
-{% endfor %}</channel></rss>
-""",
+        "feed.xml": _compact_feed(
+            "layout: null\n",
+            "<title>{{ site.title }}</title>",
+            '<enclosure url="{{ src }}" length="{{ post.enclosure.length }}" type="audio/mpeg"/>',
+            each="{% assign src = post.enclosure.url | default: post.enclosure %}",
+            end="\n{% endfor %}",
+        ),
         "_posts/2020-02-03-stdout_069.md": """---
 layout: post
 title: "스탠다드아웃_069.log: S3 인텔리전트 티어링"
@@ -1060,13 +975,13 @@ title: "후원 안내"
 정기 후원 - [Patreon](https://www.patreon.com/)
 """,
     },
-    remote={
-        "/meta/episode_audio/513940/188843_1580687432815.mp3": "welcome.mp3",
-        "/meta/episode_audio/513940/188843_1581292800000.m4a": "welcome.m4a",
-    },
     expected={
         "_posts/2020-02-03-stdout_069.md": ["{REMOTE}/meta/episode_audio/513940/188843_1580687432815.mp3"],
         "_posts/2020-02-10-stdout_070.md": ["{REMOTE}/meta/episode_audio/513940/188843_1581292800000.m4a"],
+    },
+    remote={
+        "/meta/episode_audio/513940/188843_1580687432815.mp3": "welcome.mp3",
+        "/meta/episode_audio/513940/188843_1581292800000.m4a": "welcome.m4a",
     },
 )
 
@@ -1076,10 +991,8 @@ title: "후원 안내"
 #     (`audio_files:`, the shape the issue reports); one episode is video only; a `hosts` collection.
 
 PODLETS = SiteSpec(
-    name="podlets",
-    inspiration="vmware-tanzu/thepodlets",
+    name="podlets", inspiration="vmware-tanzu/thepodlets",
     files={
-        **_shared(None),
         "_config.yml": """# Site settings
 title: The Podlets
 email:
@@ -1112,6 +1025,7 @@ permalink: /:title/  # the real site has `:title/`, which Ruby 3.1 YAML reads as
 plugins:
   - jekyll-feed # Create an Atom feed using the official Jekyll feed gem
 """,
+        **_shared(None),
         "_layouts/episodes.html": """<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{ page.title }} - {{ site.title }}</title></head>
@@ -1211,10 +1125,8 @@ Only on video.
 #     language is `podcast.lang: en_US`; post file names with one-digit months; feed `podcast.xml`.
 
 JINYUZU = SiteSpec(
-    name="jekyll-podcast-layout",
-    inspiration="jinyuzu99/jekyll-podcast",
+    name="jekyll-podcast-layout", inspiration="jinyuzu99/jekyll-podcast",
     files={
-        **_shared("Melu's Blog"),
         "_config.yml": """title: Melu's Blog
 url: "https://melu.example.net"
 baseurl: /blog
@@ -1232,16 +1144,8 @@ podcast:
   explicit: false # true or false
   complete: no # yes or no
 """,
-        "_layouts/post.html": """---
-layout: default
----
-
-<article class="post">
-  <h1>{{ page.title }}</h1>
-  <time>{{ page.date | date: "%Y.%m.%d" }}</time>
-  {{ content }}
-</article>
-""",
+        **_shared("Melu's Blog"),
+        "_layouts/post.html": _post_layout('  <time>{{ page.date | date: "%Y.%m.%d" }}</time>\n', before="\n"),
         "_layouts/podcast.html": """---
 layout: post
 ---
@@ -1253,22 +1157,12 @@ layout: post
 <br>
 
 {{ content }}""",
-        "podcast.xml": """---
-layout: null
----
-<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
-<channel>
-<title>{{ site.podcast.title }}</title>
-<language>{{ site.podcast.lang }}</language>
-{% for post in site.categories.podcast %}<item>
-<title>{{ post.title | xml_escape }}</title>
-<enclosure url="{{ post.audio | absolute_url }}" length="{{ post.length }}" type="audio/x-m4a"/>
-<itunes:episode>{{ post.episode }}</itunes:episode>
-</item>
-{% endfor %}</channel>
-</rss>
-""",
+        "podcast.xml": _feed(
+            "<title>{{ site.podcast.title }}</title>\n<language>{{ site.podcast.lang }}</language>\n",
+            "site.categories.podcast",
+            '<enclosure url="{{ post.audio | absolute_url }}" length="{{ post.length }}" type="audio/x-m4a"/>\n'
+            "<itunes:episode>{{ post.episode }}</itunes:episode>\n",
+        ),
         "_posts/2019-4-1-hello.md": "---\nlayout: post\ntitle: Hello\n---\n\nMy blog, now with a podcast.\n",
         "_posts/2019-4-6-sample.md": """---
 layout: podcast

@@ -63,3 +63,11 @@ def test_the_readme_config_block_is_valid(tmp_path: Path) -> None:
 
     assert documented == set(OPTIONS)  # every option documented, none invented
     assert settings.model == "tiny.en"
+
+
+def test_long_text_under_an_audio_sounding_key_is_not_a_folder(tmp_path: Path) -> None:
+    """A real site's 468-character `podcast_summary` made every command crash (File name too long)."""
+    summary = "Write the Docs is a series of conferences and a podcast about documentation. " * 6
+    make_site(tmp_path, {"_config.yml": f"title: T\npodcast_summary: \"{summary}\"\npodcast:\n  audio_folder: episodes\n", "episodes/x.txt": "x"})
+    settings = load_settings(tmp_path)
+    assert settings.config_audio_dirs == ("episodes",)

@@ -151,3 +151,37 @@ def test_bare_names_the_site_hosts_elsewhere_become_urls(tmp_path: Path) -> None
         "_posts/2016-03-23-b.md": [["https://hosting.example.net/episodes/Episode%201.mp3", "https://hosting.example.net/episodes/Episode%201.ogg"]],
     }
     assert problems == []
+
+
+def test_show_notes_links_are_not_a_second_recording(tmp_path: Path) -> None:
+    """A real episode linked a conference talk's .webm in its notes; another site's writeup had a
+    `<video><source src=poc.mp4>`: neither is the episode's audio."""
+    make_site(tmp_path, {
+        "_config.yml": "title: T\ncollections:\n  episodes: {output: true}\n",
+        "assets/ep2.mp3": Fixture("welcome.mp3"),
+        "assets/ep1.mp3": Fixture("welcome.mp3"),
+        "assets/poc.mp4": Fixture("welcome.m4a"),
+        "_episodes/ep2.md": "---\nfile: https://cdn.example.com/ep2.mp3\n---\n"
+                            "- [the talk](https://ftp.example.org/fosdem/talk.webm)\n- [last week](/assets/ep1.mp3)\n",
+        "_posts/2020-01-01-writeup.md": "---\ntitle: W\n---\n<video controls><source src=\"/assets/poc.mp4\" type=\"video/mp4\"></video>\n",
+        "_posts/2020-01-02-notes-only.md": "---\ntitle: N\n---\nListen: [episode 1](/assets/ep1.mp3)\n",
+    })
+    docs, problems = _linked(tmp_path)
+    assert docs == {
+        "_episodes/ep2.md": [["https://cdn.example.com/ep2.mp3"]],
+        "_posts/2020-01-02-notes-only.md": [["assets/ep1.mp3"]],  # with nothing else named, a link to audio is the audio
+    }
+    assert problems == []
+
+
+def test_a_key_only_the_sites_own_feed_uses_is_read(tmp_path: Path) -> None:
+    """A real template names the audio `audioFile:`, used only in its feeds' <enclosure>."""
+    make_site(tmp_path, {
+        "_config.yml": "title: T\n",
+        "podcast.xml": "---\nlayout: null\n---\n<rss><channel>{% for post in site.posts %}<item>\n"
+                       "<enclosure url=\"{{ post.audioFile }}\" length=\"{{ post.fileSize }}\" type=\"audio/mpeg\"/>\n"
+                       "</item>{% endfor %}</channel></rss>\n",
+        "_posts/2020-01-01-a.md": "---\naudioFile: https://media.example.com/a.mp3\nfileSize: 123\n---\n",
+    })
+    docs, problems = _linked(tmp_path)
+    assert docs == {"_posts/2020-01-01-a.md": [["https://media.example.com/a.mp3"]]} and problems == []

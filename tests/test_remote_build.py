@@ -113,3 +113,18 @@ def test_a_mirror_map_skips_the_network(tmp_path: Path) -> None:
     assert report.failed == [] and report.transcribed == ["https://cdn.example.com/audio/ep1.mp3"]
     assert (mirror / "shows/ep1.mp3").is_file()  # a mirror file is never deleted
     assert "audio: https://cdn.example.com/audio/ep1.mp3" in (site / "_posts/2020-01-01-one.md").read_text()
+
+
+def test_audio_hosted_elsewhere_with_a_local_copy_is_not_downloaded(tmp_path: Path) -> None:
+    """jekyll-podcast's layout: `podcast.file` is a bare name, the config names the host, and the
+    podcaster's own copy sits in `_episodes/` (which Jekyll does not publish)."""
+    site = make_site(tmp_path / "site", {
+        "_config.yml": "title: T\npodcast:\n  remote_episode_host: https://objects.example.invalid\n",
+        "_episodes/FTE 230, Digby (Dog).mp3": (FIXTURES / "welcome.mp3").read_bytes(),
+        "_posts/2020-01-01-fte-230.md": "---\npodcast:\n  file: FTE 230, Digby (Dog).mp3\n---\n",
+    })
+    report = build(load_settings(site, {"model": "tiny.en", "downloads_dir": str(tmp_path / "dl")}), say=lambda m: None)
+    assert report.failed == [] and report.transcribed == ["_episodes/FTE 230, Digby (Dog).mp3"]
+    value = yaml.safe_load((site / "_posts/2020-01-01-fte-230.md").read_text().split("---\n")[1])["transcript"]
+    assert value["audio"] == "https://objects.example.invalid/FTE%20230%2C%20Digby%20%28Dog%29.mp3"  # what the page plays
+    assert value["transcribed_from"].startswith("/_episodes/FTE%20230")

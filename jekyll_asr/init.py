@@ -20,9 +20,9 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .config import OPTIONS, Settings, read_site_config
-from .detect import Conventions, detect_conventions
+from .detect import Conventions, detect_conventions, links_audio
 from .errors import ConfigError, UsageError
-from .feeds import Feed, feed_notes, find_feeds, uses_jekyll_feed
+from .feeds import Feed, feed_notes, feed_plugins, find_feeds, plugin_note, uses_jekyll_feed
 from .fsutil import atomic_write
 
 CONFIG_NAMES = ("_config.yml", "_config.yaml")
@@ -30,6 +30,7 @@ FEED = "feed.xml"
 PLUGINS_DIR = "_plugins"
 INCLUDES_DIR = "_includes"
 NO_URL = "has no url: feeds then carry relative URLs podcast apps cannot fetch; set url: https://your.domain"
+NO_AUDIO = "no document links audio yet: see README 'Sites you already have'"
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,16 @@ class InitResult:
     detected: tuple[str, ...] = ()  # what the appended block says about this site, one line each
     notes: tuple[str, ...] = ()  # the site's feeds: where the transcript tags go
     warnings: tuple[str, ...] = ()
+    dry_run: bool = False  # nothing was changed: config_appended and written say what would be
+    block: str = ""  # the text appended (or, in a dry run, that would be)
 
     @property
     def changed(self) -> bool:
-        return self.config_appended or bool(self.written)
+        return not self.dry_run and (self.config_appended or bool(self.written))
 
     def summary(self) -> str:
+        if self.dry_run:
+            return self._dry_summary()
         lines = [f"{self.config_file}: " + ("asr: block appended" if self.config_appended else "already has an asr: block; left as it is")]
         lines += [f"  {line}" for line in self.detected]
         lines += [f"wrote {p}" for p in self.written]
@@ -59,6 +64,20 @@ class InitResult:
         lines += [f"skipped {p}: {why}" for p, why in self.skipped]
         if self.unchanged:
             lines.append(f"{len(self.unchanged)} file(s) already up to date")
+        lines += list(self.notes)
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def _dry_summary(self) -> str:
+        lines = ["dry run: nothing was changed"]
+        if self.config_appended:
+            lines.append(f"would append to {self.config_file}:")
+            lines += [f"  | {line}".rstrip() for line in self.block.replace("\r\n", "\n").strip("\n").split("\n")]
+        else:
+            lines.append(f"{self.config_file}: already has an asr: block; would leave it as it is")
+        lines += [f"would write {p}" for p in self.written]
+        lines += [f"would keep {p} (the site's own version differs; --force replaces it)" for p in self.kept]
+        lines += [f"would skip {p}: {why}" for p, why in self.skipped]
         lines += list(self.notes)
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)

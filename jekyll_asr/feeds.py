@@ -4,7 +4,10 @@
 ``{% include asr/podcast-tags.xml %}`` belongs next to (the ``<enclosure>`` inside
 the item loop), following the feed's layout and includes, since many themes keep
 the item template there (``episodes.mp3.rss`` with ``layout: feed``,
-``podcast-mp3.xml`` that includes ``podcast.xml``).
+``podcast-mp3.xml`` that includes ``podcast.xml``). The include takes the item loop's
+variable (the loop still open at the ``<enclosure>``, preferably the one it uses). A feed
+whose layout is the theme gem's, and a plugin that makes the feed (jekyll-podcast), get
+a line of their own; jekyll-feed counts only when Jekyll loads it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ _SKIPPED = {"_site", "vendor", "node_modules"}
 _MAX_BYTES = 1_000_000
 _INCLUDE = re.compile(r"\{%-?\s*include\s+([^\s%{}]+)")
 _FOR = re.compile(r"\{%-?\s*for\s+([A-Za-z_]\w*)\s+in\b")
-_LOOP_TAG = re.compile(r"\{%-?\s*(?:for\s+([A-Za-z_]\w*)\s+in\b|(endfor)\b)")
+_LOOP_TAG = re.compile(r"\{%-?\s*(?:for\s+([A-Za-z_]\w*)\s+in\s+([A-Za-z_]\w*)?|(endfor)\b)")
 _USED_VAR = re.compile(r"\{[{%]-?\s*(?:(?:if|unless|elsif)\s+)?([A-Za-z_]\w*)\s*[.\[]")
 _ENCLOSURE = re.compile(r"<enclosure\b", re.IGNORECASE)
 _FEED_NAME = re.compile(r"feed|rss|atom|podcast|itunes|episodes", re.IGNORECASE)
@@ -238,8 +241,9 @@ def _find(sources: list[tuple[str, str]], pattern: re.Pattern[str]) -> tuple[Spo
 def _loop_var(sources: list[tuple[str, str]], enclosure: Spot, offset: int) -> str:
     """The item loop's variable: the loop variable the <enclosure> itself uses, else the innermost loop still open there.
 
-    Loops closed before it (``{% for contributor in post.contributors %}…{% endfor %}``) do not count. When the
-    <enclosure> is in an include, the loops open where the feed includes it count.
+    Loops closed before it (``{% for contributor in post.contributors %}…{% endfor %}``) do not count, nor loops
+    over an item's own data (``{% for file in post.audio %}``: the transcript is the post's). When the <enclosure>
+    is in an include, the loops open where the feed includes it count.
     """
     text = dict(sources)[enclosure.file]
     open_loops = _open_loops(text, offset) or _open_at_include(sources, enclosure.file)
@@ -254,14 +258,14 @@ def _loop_var(sources: list[tuple[str, str]], enclosure: Spot, offset: int) -> s
 
 
 def _open_loops(text: str, end: int) -> list[str]:
-    """The variables of the ``{% for %}`` loops open at ``end``, outermost first."""
-    stack: list[str] = []
+    """The variables of the item loops open at ``end``, outermost first: not loops over an open loop's variable, nor ranges."""
+    stack: list[tuple[str, bool]] = []  # (variable, loops over an outer loop variable's data or a range)
     for m in _LOOP_TAG.finditer(text, 0, end):
         if m.group(1):
-            stack.append(m.group(1))
+            stack.append((m.group(1), m.group(2) is None or m.group(2) in {v for v, _ in stack}))
         elif stack:
             stack.pop()
-    return stack
+    return [var for var, inner in stack if not inner]
 
 
 def _open_at_include(sources: list[tuple[str, str]], included: str) -> list[str]:

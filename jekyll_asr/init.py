@@ -6,8 +6,9 @@ the defaults would get wrong for this site (``detect.py``: its own audio keys an
 folders, the podcast's language). Shipped files (``templates/site/``: includes,
 script, stylesheet, optional feed and plugin) are copied only where the site has
 no file of that name, or with ``force``; the site's own feeds are never replaced,
-``init`` says where the transcript tags go in each (``feeds.py``). A second run
-changes nothing.
+``init`` says where the transcript tags go in each (``feeds.py``), first saying so
+when no document links audio yet. A second run changes nothing; ``dry_run`` changes
+nothing and says what a run would append and write.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import yaml
 from .config import OPTIONS, Settings, read_site_config
 from .detect import Conventions, detect_conventions, links_audio
 from .errors import ConfigError, UsageError
-from .feeds import Feed, feed_notes, feed_plugins, find_feeds, plugin_note, uses_jekyll_feed
+from .feeds import Feed, feed_notes, feed_plugins, find_feeds, uses_jekyll_feed
 from .fsutil import atomic_write
 
 CONFIG_NAMES = ("_config.yml", "_config.yaml")
@@ -72,7 +73,7 @@ class InitResult:
         lines = ["dry run: nothing was changed"]
         if self.config_appended:
             lines.append(f"would append to {self.config_file}:")
-            lines += [f"  | {line}".rstrip() for line in self.block.replace("\r\n", "\n").strip("\n").split("\n")]
+            lines += self.block.replace("\r\n", "\n").strip("\n").split("\n")
         else:
             lines.append(f"{self.config_file}: already has an asr: block; would leave it as it is")
         lines += [f"would write {p}" for p in self.written]
@@ -80,6 +81,8 @@ class InitResult:
         lines += [f"would skip {p}: {why}" for p, why in self.skipped]
         lines += list(self.notes)
         lines += [f"warning: {w}" for w in self.warnings]
+        if self.config_appended or self.written:
+            lines.append("run it without --dry-run to make these changes")
         return "\n".join(lines)
 
 
@@ -161,13 +164,15 @@ def config_path(site: Path) -> Path:
 
 
 def append_config(
-    site: Path, *, model: str | None = None, language: str | None = None, conventions: Conventions | None = None
-) -> tuple[str, bool, list[str]]:
-    """Append the ``asr:`` block unless the config has one. Returns (file name, appended, summary lines)."""
+    site: Path, *, model: str | None = None, language: str | None = None, conventions: Conventions | None = None, dry_run: bool = False
+) -> tuple[str, str, list[str]]:
+    """Append the ``asr:`` block unless the config has one (``dry_run``: only check it would).
+
+    Returns (file name, the block appended, "" when none, summary lines)."""
     path = config_path(site)
     config = read_site_config(site)
     if "asr" in config:
-        return path.name, False, []
+        return path.name, "", []
     found = conventions or Conventions()
     language = language or found.language or "auto"
     original = path.read_bytes()
@@ -177,8 +182,9 @@ def append_config(
     prefix = b"" if not original or original.endswith(b"\n") else newline.encode()
     new = original + prefix + block.encode("utf-8")
     _check_appended(path, new)
-    atomic_write(path, new)
-    return path.name, True, detected_lines(found, language)
+    if not dry_run:
+        atomic_write(path, new)
+    return path.name, block, detected_lines(found, language)
 
 
 def _check_appended(path: Path, data: bytes) -> None:
@@ -228,9 +234,11 @@ def init_site(
     feed: bool | None = None,
     model: str | None = None,
     language: str | None = None,
+    dry_run: bool = False,
 ) -> InitResult:
-    """Set a site up for jekyll-asr. ``feed=None`` installs ``feed.xml`` only when the site has
-    no feed of its own and no jekyll-feed; ``plugin`` adds ``_plugins/jekyll_asr.rb``."""
+    """Set a site up for jekyll-asr. ``feed=None`` installs ``feed.xml`` only when the site has no feed of its
+    own, no plugin that makes one and no jekyll-feed; ``plugin`` adds ``_plugins/jekyll_asr.rb``;
+    ``dry_run`` changes nothing and says what would be appended and written."""
     site = Path(site)
     if not site.is_dir():
         raise UsageError(f"site folder {site} does not exist")
@@ -240,18 +248,22 @@ def init_site(
     conventions = None
     if "asr" not in config:
         conventions = detect_conventions(site, config, [f.language for f in feeds if f.podcast and f.language])
-    config_file, appended, detected = append_config(site, model=model, language=language, conventions=conventions)
+    config_file, block, detected = append_config(site, model=model, language=language, conventions=conventions, dry_run=dry_run)
     config = read_site_config(site)
-    jekyll_feed = uses_jekyll_feed(site, config)
     own = [f for f in feeds if not (f.path == FEED and _is_shipped(site, FEED))]
-    install_feed, feed_why = _feed_choice(feed, own, jekyll_feed)
-    written, unchanged, kept, skipped = _copy_files(site, config, force=force, plugin=plugin, feed=install_feed, feed_why=feed_why)
+    jekyll_feed, plugins = uses_jekyll_feed(site, config), feed_plugins(site, config)
+    install_feed, feed_why = _feed_choice(feed, own, jekyll_feed, plugins)
+    written, unchanged, kept, skipped = _copy_files(site, config, force=force, plugin=plugin, feed=install_feed, feed_why=feed_why, dry_run=dry_run)
+    no_audio = links_audio(site, conventions) is False
+    notes = [NO_AUDIO] * no_audio + feed_notes(own, jekyll_feed=jekyll_feed, plugins=plugins, short=no_audio)
     has_url = bool(str(config.get("url") or "").strip())
     return InitResult(
-        site, config_file, appended, tuple(written), tuple(unchanged), tuple(kept), tuple(skipped),
+        site, config_file, bool(block), tuple(written), tuple(unchanged), tuple(kept), tuple(skipped),
         detected=tuple(detected),
-        notes=tuple(feed_notes(own, jekyll_feed=jekyll_feed)),
+        notes=tuple(notes),
         warnings=() if has_url else (f"{config_file} {NO_URL}",),
+        dry_run=dry_run,
+        block=block,
     )  # fmt: skip
 
 
@@ -262,22 +274,25 @@ def _is_shipped(site: Path, rel: str) -> bool:
         return False
 
 
-def _feed_choice(feed: bool | None, own: list[Feed], jekyll_feed: bool) -> tuple[bool, str]:
+def _feed_choice(feed: bool | None, own: list[Feed], jekyll_feed: bool, plugins: list[str]) -> tuple[bool, str]:
     """Whether to add jekyll-asr's feed.xml, and why not: never beside a feed of the site's own unless asked."""
     if feed is not None:
         return feed, "--no-feed"
     if own:
         names = ", ".join(f.path for f in own)
         return False, f"the site has its own feed ({names}); --feed adds jekyll-asr's podcast feed.xml anyway"
+    if plugins:
+        makes = f"the {' and '.join(plugins)} plugin{'s make' if len(plugins) > 1 else ' makes'} this site's feed"
+        return False, f"{makes}; --feed adds jekyll-asr's podcast feed.xml anyway"
     if jekyll_feed:
         return False, "the site uses jekyll-feed; --feed installs a podcast feed.xml that takes its place"
     return True, ""
 
 
 def _copy_files(
-    site: Path, config: dict, *, force: bool, plugin: bool, feed: bool, feed_why: str
+    site: Path, config: dict, *, force: bool, plugin: bool, feed: bool, feed_why: str, dry_run: bool = False
 ) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
-    """Copy the shipped files: (written, unchanged, kept, skipped)."""
+    """Copy the shipped files (``dry_run``: only say which): (written, unchanged, kept, skipped)."""
     root = site_templates()
     written: list[str] = []
     unchanged: list[str] = []
@@ -300,6 +315,7 @@ def _copy_files(
         elif dest.exists() and not force:
             kept.append(dest_rel.as_posix())
         else:
-            atomic_write(dest, data)
+            if not dry_run:
+                atomic_write(dest, data)
             written.append(dest_rel.as_posix())
     return written, unchanged, kept, skipped

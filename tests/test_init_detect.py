@@ -28,6 +28,7 @@ asr:
 """
 FORMATS = "  formats: [md, vtt, srt, json, txt, chapters]\n"
 POST = "---\nlayout: post\ntitle: {title}\n{front}---\nShow notes.\n"
+EPISODE = {"_posts/2024-01-01-one.md": POST.format(title="One", front="audio: /media/one.mp3\n"), "media/one.mp3": Fixture("welcome.mp3")}
 
 
 def appended(site: Path, before: str) -> str:
@@ -96,12 +97,16 @@ def test_a_korean_show_with_only_a_ui_lang_is_detected_per_file(tmp_path: Path) 
         config = f"title: 스탠다드아웃\nurl: https://stdout.example\n{ui}"
         site = make_site(tmp_path / name, {"_config.yml": config})
         init_site(site)
-        assert appended(site, config) == BLOCK_HEAD + f"  language: auto  # no podcast language declared: detected per file{note}; or a code such as en\n" + FORMATS
+        language = f"  language: auto  # no podcast language declared: detected per file{note}; or a code such as en\n"
+        assert appended(site, config) == BLOCK_HEAD + language + FORMATS
         assert load_settings(site).language is None
 
 
 def test_a_feeds_literal_language_counts_when_the_config_has_none(tmp_path: Path) -> None:
-    feed = "---\nlayout: null\n---\n<rss version=\"2.0\"><channel><language>en-GB</language>\n{% for ep in site.posts %}<item><enclosure url=\"{{ ep.mp3 }}\"/></item>{% endfor %}\n</channel></rss>\n"
+    feed = (
+        '---\nlayout: null\n---\n<rss version="2.0"><channel><language>en-GB</language>\n'
+        '{% for ep in site.posts %}<item><enclosure url="{{ ep.mp3 }}"/></item>{% endfor %}\n</channel></rss>\n'
+    )
     site = make_site(tmp_path, {"_config.yml": "title: x\nlang: fr\n", "podcast.xml": feed})
     result = init_site(site, model="tiny.en")
     assert load_settings(site).language == "en"
@@ -175,14 +180,15 @@ permalink: /feed/podcast.xml
 
 def test_a_podcast_feed_and_jekyll_feed_are_left_alone_and_the_summary_says_where_the_tags_go(tmp_path: Path) -> None:
     config = "title: x\nurl: https://x.example\nplugins:\n  - jekyll-feed\n"
-    site = make_site(tmp_path, {"_config.yml": config, "podcast.xml": PODCAST_XML})
+    site = make_site(tmp_path, {"_config.yml": config, "podcast.xml": PODCAST_XML, **EPISODE})
     result = init_site(site)
     assert (site / "podcast.xml").read_text(encoding="utf-8") == PODCAST_XML
     assert not (site / "feed.xml").exists()
     assert ("feed.xml", "the site has its own feed (podcast.xml); --feed adds jekyll-asr's podcast feed.xml anyway") in result.skipped
     line = line_of(PODCAST_XML, "<enclosure")
     assert result.notes == (
-        f"podcast feed podcast.xml: put {{% include asr/podcast-tags.xml transcript=episode.transcript %}} inside its item loop, next to the <enclosure> at podcast.xml:{line}",
+        "podcast feed podcast.xml: put {% include asr/podcast-tags.xml transcript=episode.transcript %} inside its item loop, "
+        f"next to the <enclosure> at podcast.xml:{line}",
         f'  and add xmlns:podcast="https://podcastindex.org/namespace/1.0" to its <rss> element at podcast.xml:{line_of(PODCAST_XML, "<rss")}',
         "jekyll-feed builds feed.xml (an Atom feed with no hook for podcast tags); left as it is",
     )
@@ -199,8 +205,14 @@ def test_a_site_with_its_own_podcast_feed_gets_no_second_one_unless_asked(tmp_pa
 
 def test_feeds_are_followed_into_their_layout_and_includes(tmp_path: Path) -> None:
     """jekyll-octopod keeps the item in `_layouts/feed.xml`; andybalaam's feeds include `podcast.xml`."""
-    layout = "---\nlayout: null\n---\n<rss version=\"2.0\">\n{% for post in site.posts %}<item>\n  <enclosure url=\"{{ post.audio[page.format] }}\"/>\n</item>{% endfor %}\n</rss>\n"
-    include = "<rss xmlns:podcast=\"https://podcastindex.org/namespace/1.0\">\n{% for ep in site.categories.podcast %}\n<item>\n<enclosure url=\"{{ ep.podcast_link }}.{{ include.ext }}\"/>\n</item>{% endfor %}</rss>\n"
+    layout = (
+        '---\nlayout: null\n---\n<rss version="2.0">\n'
+        '{% for post in site.posts %}<item>\n  <enclosure url="{{ post.audio[page.format] }}"/>\n</item>{% endfor %}\n</rss>\n'
+    )
+    include = (
+        '<rss xmlns:podcast="https://podcastindex.org/namespace/1.0">\n'
+        '{% for ep in site.categories.podcast %}\n<item>\n<enclosure url="{{ ep.podcast_link }}.{{ include.ext }}"/>\n</item>{% endfor %}</rss>\n'
+    )
     site = make_site(tmp_path, {
         "_config.yml": "title: x\nurl: https://x.example\n",
         "_layouts/feed.xml": layout,
@@ -209,16 +221,25 @@ def test_feeds_are_followed_into_their_layout_and_includes(tmp_path: Path) -> No
         "_includes/podcast.xml": include,
         "podcast-mp3.xml": '---\nlayout: null\n---\n{% include podcast.xml ext="mp3" %}\n',
         "podcast-ogg.xml": '---\nlayout: null\n---\n{% include podcast.xml ext="ogg" %}\n',
-        "tagged.xml": "---\n---\n<rss>{% for post in site.posts %}<enclosure url=\"x\"/>{% include asr/podcast-tags.xml transcript=post.transcript %}{% endfor %}</rss>\n",
+        "tagged.xml": (
+            '---\n---\n<rss>{% for post in site.posts %}<enclosure url="x"/>'
+            "{% include asr/podcast-tags.xml transcript=post.transcript %}{% endfor %}</rss>\n"
+        ),
         "static.rss": "<rss><channel><item><enclosure url=\"https://x.example/a.mp3\"/></item></channel></rss>\n",
-        "blog.xml": "---\nlayout: null\n---\n<rss><channel>{% for post in site.posts %}<item><title>{{ post.title }}</title></item>{% endfor %}</channel></rss>\n",
+        "blog.xml": (
+            "---\nlayout: null\n---\n"
+            "<rss><channel>{% for post in site.posts %}<item><title>{{ post.title }}</title></item>{% endfor %}</channel></rss>\n"
+        ),
         "sitemap.xml": "---\nlayout: null\n---\n<urlset></urlset>\n",
+        **EPISODE,
     })  # fmt: skip
     notes = init_site(site).notes
     assert notes == (
-        "podcast feed episodes.mp3.rss, episodes.ogg.rss: put {% include asr/podcast-tags.xml transcript=post.transcript %} inside its item loop, next to the <enclosure> at _layouts/feed.xml:6",
+        "podcast feed episodes.mp3.rss, episodes.ogg.rss: put {% include asr/podcast-tags.xml transcript=post.transcript %} "
+        "inside its item loop, next to the <enclosure> at _layouts/feed.xml:6",
         '  and add xmlns:podcast="https://podcastindex.org/namespace/1.0" to its <rss> element at _layouts/feed.xml:4',
-        "podcast feed podcast-mp3.xml, podcast-ogg.xml: put {% include asr/podcast-tags.xml transcript=ep.transcript %} inside its item loop, next to the <enclosure> at _includes/podcast.xml:4",
+        "podcast feed podcast-mp3.xml, podcast-ogg.xml: put {% include asr/podcast-tags.xml transcript=ep.transcript %} "
+        "inside its item loop, next to the <enclosure> at _includes/podcast.xml:4",
         "feed blog.xml: no <enclosure> or itunes: tags (not a podcast feed); left as it is",
         "feed static.rss: no front matter, so Jekyll copies it as it is and runs no Liquid; the transcript tags cannot go there",
         "feed tagged.xml: already includes asr/podcast-tags.xml",
@@ -289,7 +310,10 @@ transcript:
   duration: 64.3
   words: 143
   model: tiny.en
-  files: {vtt: /show/assets/transcripts/two-halves.vtt, json: /show/assets/transcripts/two-halves.json, chapters: /show/assets/transcripts/two-halves.chapters.json}
+  files:
+    vtt: /show/assets/transcripts/two-halves.vtt
+    json: /show/assets/transcripts/two-halves.json
+    chapters: /show/assets/transcripts/two-halves.chapters.json
   parts:
   - include: transcripts/second-half.md
     audio: https://cdn.example.com/second%20half.mp3
@@ -355,7 +379,8 @@ def test_the_bare_include_snippet_breaks_pages_without_a_transcript_and_the_guar
     }
     bare = make_site(tmp_path / "bare", {**files, "_layouts/post.html": "{{ content }}{% include {{ page.transcript.include }} %}\n"})
     assert jekyll_build(bare).returncode != 0
-    safe = make_site(tmp_path / "safe", {**files, "_layouts/post.html": "{{ content }}{% if page.transcript.include %}{% include {{ page.transcript.include }} %}{% endif %}\n"})
+    guarded = "{{ content }}{% if page.transcript.include %}{% include {{ page.transcript.include }} %}{% endif %}\n"
+    safe = make_site(tmp_path / "safe", {**files, "_layouts/post.html": guarded})
     done = jekyll_build(safe)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ONE WORDS" in (safe / "_site/2024/01/01/one.html").read_text(encoding="utf-8")

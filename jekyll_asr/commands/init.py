@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="add feed.xml, a podcast RSS feed with transcript tags (default: only when the site has no feed of its own "
         "and does not use jekyll-feed; a site's own feeds get a line saying where the tags go)",
     )  # fmt: skip
+    parser.add_argument(
+        "--dry-run", action="store_true", help="change nothing: print the asr: block that would be appended and the files that would be written"
+    )  # fmt: skip
     parser.add_argument("--model", default=None, help="the model to write into the asr: block")
     parser.add_argument(
         "--language", default=None,
@@ -35,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..init import init_site
 
-    result = init_site(args.site, force=args.force, plugin=args.plugin, feed=args.feed, model=args.model, language=args.language)
+    result = init_site(
+        args.site, force=args.force, plugin=args.plugin, feed=args.feed, model=args.model, language=args.language, dry_run=args.dry_run
+    )  # fmt: skip
     if not getattr(args, "quiet", False):
         print(result.summary())
         if result.changed:

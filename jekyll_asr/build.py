@@ -11,15 +11,13 @@ import json
 
 import logging
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
-from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict, one_line, without_names
+from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict, one_line
 from .fsutil import atomic_write
 from .interrupt import exit_on_interrupt
 from .lock import SiteLock
@@ -28,9 +26,9 @@ from .names import NameIndex
 from .render import RenderPlan, document_update, document_value, managed_value, plan_outputs, render_outputs, values_for
 from .renderindex import RenderIndex
 from .report import Report
-from .scan import AudioFile, candidate_files, classify
-from .site import Document, is_lfs_pointer, scan_site_documents
-from .sources import known_sources, open_index
+from .ahead import Decoded, Job, declared_seconds, decoded_ahead, local_path
+from .find import DocumentMemo, SiteAudio, scan_site
+from .sources import fetch_and_transcribe, open_index
 from .statindex import StatIndex
 from .transcript import Transcript
 
@@ -58,24 +56,6 @@ class Shard:
 
 
 @dataclass
-class SiteAudio:
-    """What a scan found: audio files, the documents using them, and problems.
-
-    ``files`` holds local files and remote URLs whose content the URL index
-    knows; ``pending`` the linked URLs never fetched (a build fetches them, a
-    status reports them); ``urls`` every linked URL and the documents linking it.
-    """
-
-    files: list[AudioFile]
-    documents: list[Document]
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
-    urls: dict[str, list[Path]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    managed: dict[str, Any] = field(default_factory=dict)  # document -> its managed value (what its pages name)
-
-
-@dataclass
 class Progress:
     """Callbacks a front end can hook (a progress bar); all optional."""
 
@@ -83,117 +63,6 @@ class Progress:
     advance: Callable[[float], None] = lambda seconds: None
     total: Callable[[float], None] = lambda seconds: None
     fetched: Callable[[str, int, int, int], None] = lambda url, size, done, total: None
-
-
-# Names that promise audio: such a file that is not audio by content is reported, not skipped in silence.
-_AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
-
-
-def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None, urls: Any = None) -> SiteAudio:
-    """Every audio file the include globs select or a document references, and the URLs documents link.
-
-    ``urls`` (a UrlIndex) says which URLs' content is known: those need no network.
-    """
-    files: dict[str, AudioFile] = {}
-    refused: dict[str, str] = {}  # site-relative path -> why it is not used
-    outside = _OutsideSite(settings.site)
-    for rel in candidate_files(settings):
-        escape = outside.why(rel)
-        if escape is not None:  # a symlink to a file elsewhere: never read it into the site's outputs
-            if _AUDIO_NAME.search(rel):
-                refused[rel] = escape
-            continue
-        found = classify(settings, rel, index)
-        if found is not None:
-            files[rel] = found
-        elif _AUDIO_NAME.search(rel):
-            refused[rel] = _not_audio(settings.site / rel)
-
-    def is_audio(rel: Path) -> bool:
-        key = rel.as_posix()
-        if key in files:
-            return True
-        found = classify(settings, key, index)
-        if found is not None:
-            files[key] = found
-            return True
-        if _AUDIO_NAME.search(key) and key not in refused:
-            refused[key] = _not_audio(settings.site / key)
-        return False
-
-    scan = scan_site_documents(settings, is_audio, memo)
-    index.forget_missing({r for r in index.entries if r in files or (settings.site / r).exists()})
-    ordered = [files[k] for k in sorted(files)]
-    found_problems = [(str(p.path), without_names(p.message, p.path)) for p in scan.problems]
-    # A URL whose recording has a local encoding is never fetched: the local file is transcribed.
-    local_backed = {k for d in scan.documents for rec in d.recordings if any("://" not in k for k in rec) for k in rec}
-    linked = [url for url in scan.urls if url not in local_backed]
-    remote = known_sources(settings, urls if urls is not None else open_index(settings), linked)
-    skipped = [(url, f"{why} (linked from {_names(scan.urls[url])})") for url, why in remote.skipped]
-    warnings = [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
-    if not settings.url and scan.documents and _feeds_carry_transcripts(settings.site):
-        warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
-    named = {m.split(" is a Git LFS pointer", 1)[0] for _, m in found_problems if " is a Git LFS pointer" in m}
-    refused = {rel: why for rel, why in refused.items() if rel not in named}  # said once, with the post that uses it
-    problems = found_problems + sorted(refused.items()) + skipped
-    return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed)
-
-
-def _feeds_carry_transcripts(site: Path) -> bool:
-    """Whether a feed of the site (at its root or under feed/) uses the podcast transcript tags."""
-    for pattern in ("*.xml", "*.rss", "feed/**/*.xml"):
-        for path in site.glob(pattern):
-            try:
-                if "asr/podcast-tags" in path.read_text(encoding="utf-8", errors="replace"):
-                    return True
-            except OSError:
-                continue
-    return False
-
-
-def _names(paths: list[Path]) -> str:
-    shown = ", ".join(p.as_posix() for p in paths[:3])
-    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-
-
-class _OutsideSite:
-    """Which scanned files resolve outside the site (a symlink to a file or folder elsewhere).
-
-    One realpath per folder, not per file: the walk does not follow symlinked folders, so
-    inside a folder only a file that is itself a symlink can lead elsewhere.
-    """
-
-    def __init__(self, site: Path) -> None:
-        self.site, self.root = site, site.resolve()
-        self._folders: dict[str, bool] = {}
-
-    def why(self, rel: str) -> str | None:
-        """The reason ``rel`` is refused, or None when it lies inside the site."""
-        folder = rel.rpartition("/")[0]
-        if folder not in self._folders:
-            self._folders[folder] = self._outside((self.site / folder).resolve())
-        path = self.site / rel
-        if not self._folders[folder] and not path.is_symlink():
-            return None
-        resolved = path.resolve()
-        return f"symlink to {resolved}, outside the site; refused" if self._outside(resolved) else None
-
-    def _outside(self, resolved: Path) -> bool:
-        return resolved != self.root and self.root not in resolved.parents
-
-
-def _not_audio(path: Path) -> str:
-    """Why a file named like audio is not transcribed: its content is not audio."""
-    from .audio import _describe
-
-    try:
-        if path.stat().st_size == 0:
-            return "empty file (0 bytes); not transcribed"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    if is_lfs_pointer(path):
-        return "a Git LFS pointer, not the audio; run `git lfs pull` (in CI: actions/checkout with `lfs: true`)"
-    return f"not audio ({_describe(path)}); not transcribed"
 
 
 def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
@@ -268,7 +137,7 @@ def build(
         work = _Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher)
         try:
             if site_audio.pending and transcribe and fetcher is not None:
-                _fetch_and_transcribe(work, site_audio)
+                fetch_and_transcribe(work, site_audio)
             plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
             entries, fresh = work.run(plans)
         finally:
@@ -311,56 +180,6 @@ class _Work:
             self.settings, self.cache, plans, self.report, shard=self.shard, transcribe=self.transcribe,
             progress=self.progress, rendered=self.rendered, fetcher=self.fetcher, work=self,
         )
-
-
-# Linked URLs fetched per round: the model transcribes one round while the next downloads, and
-# at most two rounds of downloads are on disk at once, whatever the size of the archive.
-FETCH_ROUND = 8
-
-
-def _fetch_and_transcribe(work: _Work, site_audio: SiteAudio) -> None:
-    """Fetch the URLs never seen, a round at a time, transcribing each round while the next downloads.
-
-    A URL's content hash is known only once it has downloaded; its transcript
-    goes into the cache at once and the download is deleted, so the final pass
-    finds every transcript cached.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .names import NameIndex
-
-    rounds = [site_audio.pending[i : i + FETCH_ROUND] for i in range(0, len(site_audio.pending), FETCH_ROUND)]
-    counter = {"done": 0, "total": len(site_audio.pending)}
-    scratch = NameIndex(work.settings.state_path / "unused-names.json")  # names are given by the final pass
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-fetch-round") as ahead:
-        nxt = ahead.submit(_fetch_round, work, site_audio, rounds[0], counter) if rounds else None
-        for i in range(len(rounds)):
-            assert nxt is not None
-            got = nxt.result()
-            nxt = ahead.submit(_fetch_round, work, site_audio, rounds[i + 1], counter) if i + 1 < len(rounds) else None
-            site_audio.files.extend(got)
-            keys = {f.key for f in got}
-            documents = [d for d in site_audio.documents if keys & set(d.audio)]
-            plans = [p for p in plan_outputs(work.settings, site_audio.files, documents, scratch) if any(e.key in keys for e in (p.encodings or (p.audio,)))]
-            work.run(plans)
-            for f in got:  # downloaded only to be transcribed (or to learn its hash): not kept
-                work.fetcher.discard(f.sha256)
-    site_audio.pending = []
-
-
-def _fetch_round(work: _Work, site_audio: SiteAudio, urls: list[str], counter: dict[str, int]) -> list[AudioFile]:
-    """One round of URLs, several at once; one report line per URL that fails, naming its documents."""
-    from .sources import fetch_pending
-
-    got: list[AudioFile] = []
-    for url, result in fetch_pending(work.fetcher, urls, revalidate=work.settings.revalidate):
-        counter["done"] += 1
-        if isinstance(result, Exception):
-            work.report.fail(url, f"{without_names(str(result), url)} (linked from {_names(site_audio.urls.get(url, []))})")
-            continue
-        work.progress.fetched(url, result.size, counter["done"], counter["total"])
-        got.append(result)
-    return got
 
 
 def _lookup_and_transcribe(
@@ -438,9 +257,9 @@ def _lookup_and_transcribe(
     from . import audio as audio_mod
     from . import batching, longform
 
-    progress.total(sum(_declared_seconds(settings, group[0].audio) for _, group in todo))
+    progress.total(sum(declared_seconds(settings, group[0].audio) for _, group in todo))
 
-    def decode(plan: RenderPlan) -> _Decoded:
+    def decode(plan: RenderPlan) -> Decoded:
         """Samples of a short file (decoded ahead), None for a long one (streamed in blocks).
 
         Remote audio is fetched here first (a kept copy, a mirror, or a download),
@@ -449,9 +268,9 @@ def _lookup_and_transcribe(
         path = local_path(settings, plan.audio, fetcher)
         samples = longform.load_short(path)
         seconds = samples.size / audio_mod.SAMPLE_RATE if samples is not None else audio_mod.duration(path)
-        return _Decoded(samples, audio_mod.read_tags(path), seconds, path)
+        return Decoded(samples, audio_mod.read_tags(path), seconds, path)
 
-    def finish(job: _Job, found: tuple[list[Any], str, float] | Exception) -> None:
+    def finish(job: Job, found: tuple[list[Any], str, float] | Exception) -> None:
         """Store one file's transcript in the cache, or report why it has none."""
         rel = job.group[0].key
         if fetcher is not None and job.group[0].audio.url is not None:
@@ -478,7 +297,7 @@ def _lookup_and_transcribe(
 
     seen: set[tuple[str, str]] = set()
     # closing: a build that stops early (no model, Ctrl-C) stops the decoding worker too
-    with closing(_decoded_ahead(todo, decode, ahead=batching.MAX_FILES)) as jobs_ahead:
+    with closing(decoded_ahead(todo, decode, ahead=batching.MAX_FILES)) as jobs_ahead:
         for jobs in batching.groups(
             jobs_ahead,
             seconds=lambda j: None if j.error is not None else j.decoded.short_seconds,
@@ -507,84 +326,6 @@ def _lookup_and_transcribe(
                 finish(job, result)
             progress.advance(seconds)
     return entries, fresh
-
-
-def local_path(settings: Settings, audio: AudioFile, fetcher: Any) -> Path:
-    """A file on this machine with the audio's bytes: the site's file, or the remote audio's copy."""
-    if audio.url is None:
-        return settings.site / audio.path
-    if fetcher is None:
-        from .remote import RemoteError
-
-        raise RemoteError(f"{audio.url}: remote audio is off (asr.remote: off)")
-    return Path(fetcher.bytes_for(audio.url, audio.sha256))
-
-
-def _declared_seconds(settings: Settings, audio: AudioFile) -> float:
-    """The length a file's header declares (0 for remote audio not on this machine yet)."""
-    from . import audio as audio_mod
-
-    if audio.url is not None:
-        return 0.0
-    try:
-        return audio_mod.duration(settings.site / audio.path) or 0.0
-    except (JekyllAsrError, OSError, ValueError):
-        return 0.0
-
-
-@dataclass
-class _Decoded:
-    """A file read ahead of the model: samples (None: long, streamed later), tags, length."""
-
-    samples: Any
-    tags: Any
-    seconds: float | None
-    path: Path = Path()  # the local file the samples came from (a download for remote audio)
-
-    @property
-    def short_seconds(self) -> float | None:
-        """Length of a file decoded whole; None for a long one (it goes alone)."""
-        return None if self.samples is None else self.seconds
-
-
-@dataclass
-class _Job:
-    """One content hash to transcribe: its plans, and what decoding it gave."""
-
-    ident: tuple[str, str]
-    group: list[RenderPlan]
-    decoded: _Decoded | None = None
-    error: Exception | None = None
-
-
-def _decoded_ahead(todo: list[Any], decode: Callable[[RenderPlan], _Decoded], *, ahead: int):
-    """``todo`` as jobs in order, each decoded on a worker thread ``ahead`` files before it is needed."""
-    from collections import deque
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode")
-    waiting: deque[tuple[_Job, Future]] = deque()
-    items = iter(todo)
-
-    def refill() -> None:
-        while len(waiting) < ahead:
-            nxt = next(items, None)
-            if nxt is None:
-                return
-            job = _Job(nxt[0], nxt[1])
-            waiting.append((job, pool.submit(decode, job.group[0])))
-
-    try:
-        refill()
-        while waiting:
-            job, future = waiting.popleft()
-            refill()  # the worker decodes the next files while the model runs on this one
-            try:
-                job.decoded = future.result()
-            except Exception as exc:  # reported for this file only
-                job.error = exc
-            yield job
-    finally:  # the build stopped early (no model): decode nothing more
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_outputs(
@@ -653,31 +394,7 @@ def _write_outputs(
 
 def _same(current: Any, wanted: dict[str, Any]) -> bool:
     """Whether the post's managed value (as JSON keeps it) already equals ``wanted``."""
-    import json
 
     return current == json.loads(json.dumps(wanted, default=str))
 
 
-class DocumentMemo:
-    """What each document said when last read, keyed by its (size, mtime_ns); machine-local."""
-
-    VERSION = 1
-
-    def __init__(self, path: Path, documents: dict[str, Any] | None = None) -> None:
-        self.path = path
-        self.documents: dict[str, Any] = documents if documents is not None else {}
-        self._saved = json.dumps(self.documents, sort_keys=True)
-
-    @classmethod
-    def load(cls, path: Path) -> "DocumentMemo":
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            if raw.get("version") == cls.VERSION and isinstance(raw.get("documents"), dict):
-                return cls(path, raw["documents"])
-        except (OSError, ValueError, AttributeError):
-            pass
-        return cls(path)
-
-    def save(self) -> None:
-        if json.dumps(self.documents, sort_keys=True) != self._saved:
-            atomic_write(self.path, json.dumps({"version": self.VERSION, "documents": self.documents}, separators=(",", ":")))

@@ -16,6 +16,9 @@ from typing import Any, Callable
 import yaml
 
 from .errors import ConfigError
+from .jekyllconfig import jekyll_settings
+
+__all__ = ["OPTIONS", "Option", "Settings", "jekyll_settings", "load_settings", "read_site_config"]
 
 ALWAYS_EXCLUDED = ("_site/**", ".git/**", "vendor/**", "node_modules/**", ".jekyll-cache/**", ".jekyll-asr/**", ".bundle/**", ".sass-cache/**")
 FORMATS = ("md", "vtt", "srt", "json", "txt", "chapters")
@@ -391,83 +394,3 @@ def load_settings(site: Path | str = ".", overrides: dict[str, Any] | None = Non
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return Settings(site=site, **jekyll_settings(site, config), **values)
-
-
-def jekyll_settings(site: Path, config: dict[str, Any]) -> dict[str, Any]:
-    """What the tool reads from the Jekyll part of ``_config.yml``."""
-    collections = config.get("collections") or {}
-    names = tuple(collections) if isinstance(collections, (dict, list)) else ()
-    jekyll_exclude = config.get("exclude") or ()
-    destination = config.get("destination")
-    return {
-        "baseurl": str(config.get("baseurl") or "").strip().rstrip("/"),
-        "url": str(config.get("url") or "").strip().rstrip("/"),
-        "destination": _relative_destination(site, destination) if isinstance(destination, str) else "_site",
-        "collections": tuple(str(n) for n in names),
-        "jekyll_exclude": tuple(str(x) for x in jekyll_exclude) if isinstance(jekyll_exclude, list) else (),
-        "config_audio_dirs": _config_audio_dirs(site, config),
-        "config_audio_hosts": _config_audio_hosts(config),
-    }
-
-
-def _folder_like(text: str) -> bool:
-    """A value that could name a folder: short, one line, no URL, no ``..`` (a podcast summary is not)."""
-    return bool(text) and len(text) < 200 and "\n" not in text and "://" not in text and ".." not in text.split("/")
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:  # a name too long, or not a name at all
-        return False
-
-
-def _config_audio_hosts(config: dict[str, Any]) -> tuple[str, ...]:
-    """Where the site's config says its audio is hosted (Octopod's ``download_url``, ``remote_episode_host``…).
-
-    An http(s) URL at the top level or one mapping down, under a key that speaks
-    of downloads, hosts or CDNs: a bare file name no local folder has is fetched from there.
-    """
-    found: list[str] = []
-    for key, value in config.items():
-        items = value.items() if isinstance(value, dict) and key != "asr" else [(key, value)]
-        for sub, item in items:
-            name = str(sub).lower()
-            if isinstance(item, str) and item.startswith(("http://", "https://")) and any(
-                w in name for w in ("download", "host", "cdn", "media_url", "audio_url", "episodes_url", "base_url", "mp3_url")
-            ):
-                found.append(item.strip().rstrip("/"))
-    return tuple(dict.fromkeys(found))
-
-
-def _relative_destination(site: Path, destination: str) -> str:
-    """``destination:`` as a site-relative folder ('' when it lies outside the source)."""
-    path = (site / destination).resolve()
-    try:
-        return path.relative_to(site.resolve()).as_posix()
-    except ValueError:
-        return ""
-
-
-def _config_audio_dirs(site: Path, config: dict[str, Any]) -> tuple[str, ...]:
-    """Folders the site's own config names for its audio (``podcast: {folder: episodes}``, ``audio_path: /media/``).
-
-    A string value, at the top level or one mapping down, whose key speaks of
-    audio and that names an existing folder of the site.
-    """
-    found: list[str] = []
-
-    def visit(mapping: dict[str, Any], depth: int, parent: str) -> None:
-        for key, value in mapping.items():
-            name = f"{parent}{key}".lower()
-            if isinstance(value, dict) and depth == 0:
-                visit(value, 1, f"{key}.")
-            elif isinstance(value, str) and any(w in name for w in ("audio", "podcast", "episode", "media", "mp3", "sound")):
-                rel = value.strip().strip("/")
-                for prefix in ("{{site.url}}", "{{ site.url }}", "{{site.baseurl}}", "{{ site.baseurl }}"):
-                    rel = rel.replace(prefix, "").strip("/")
-                if _folder_like(rel) and _is_dir(site / rel):
-                    found.append(rel)
-
-    visit({k: v for k, v in config.items() if k != "asr"}, 0, "")
-    return tuple(dict.fromkeys(found))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .config import Settings
 from .scan import AudioFile
 from .urlindex import UrlIndex
 
 if TYPE_CHECKING:  # the fetcher (threads, HTTP, sniffing) is imported only when a URL is fetched
+    from .find import SiteAudio
     from .remote import Fetcher, RemoteError, RemoteOptions
 
 
@@ -82,3 +83,55 @@ def fetch_pending(
         else:
             record = result.record
             yield url, AudioFile.remote(url, record.sha256, record.size, record.kind)
+
+
+# Linked URLs fetched per round: the model transcribes one round while the next downloads, and
+# at most two rounds of downloads are on disk at once, whatever the size of the archive.
+FETCH_ROUND = 8
+
+
+def fetch_and_transcribe(work: Any, site_audio: SiteAudio) -> None:
+    """Fetch the URLs never seen, a round at a time, transcribing each round while the next downloads.
+
+    A URL's content hash is known only once it has downloaded; its transcript
+    goes into the cache at once and the download is deleted, so the final pass
+    finds every transcript cached.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .names import NameIndex
+    from .render import plan_outputs
+
+    rounds = [site_audio.pending[i : i + FETCH_ROUND] for i in range(0, len(site_audio.pending), FETCH_ROUND)]
+    counter = {"done": 0, "total": len(site_audio.pending)}
+    scratch = NameIndex(work.settings.state_path / "unused-names.json")  # names are given by the final pass
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-fetch-round") as ahead:
+        nxt = ahead.submit(_fetch_round, work, site_audio, rounds[0], counter) if rounds else None
+        for i in range(len(rounds)):
+            assert nxt is not None
+            got = nxt.result()
+            nxt = ahead.submit(_fetch_round, work, site_audio, rounds[i + 1], counter) if i + 1 < len(rounds) else None
+            site_audio.files.extend(got)
+            keys = {f.key for f in got}
+            documents = [d for d in site_audio.documents if keys & set(d.audio)]
+            plans = [p for p in plan_outputs(work.settings, site_audio.files, documents, scratch) if any(e.key in keys for e in (p.encodings or (p.audio,)))]
+            work.run(plans)
+            for f in got:  # downloaded only to be transcribed (or to learn its hash): not kept
+                work.fetcher.discard(f.sha256)
+    site_audio.pending = []
+
+
+def _fetch_round(work: Any, site_audio: SiteAudio, urls: list[str], counter: dict[str, int]) -> list[AudioFile]:
+    """One round of URLs, several at once; one report line per URL that fails, naming its documents."""
+    from .errors import without_names
+    from .find import linked_from
+
+    got: list[AudioFile] = []
+    for url, result in fetch_pending(work.fetcher, urls, revalidate=work.settings.revalidate):
+        counter["done"] += 1
+        if isinstance(result, Exception):
+            work.report.fail(url, f"{without_names(str(result), url)} (linked from {linked_from(site_audio.urls.get(url, []))})")
+            continue
+        work.progress.fetched(url, result.size, counter["done"], counter["total"])
+        got.append(result)
+    return got

@@ -24,7 +24,8 @@ from pathlib import Path
 from urllib.parse import unquote
 from typing import Any, Iterable
 
-from .build import SiteAudio, scan_site, word_settings
+from .build import word_settings
+from .find import SiteAudio, scan_site
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import JekyllAsrError

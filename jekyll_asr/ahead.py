@@ -1,0 +1,94 @@
+"""Audio read ahead of the model: a worker thread decodes the next files while the model runs.
+
+Remote audio is fetched here too (a kept copy, a mirror, or a download), so a
+download also overlaps the model's work on the files before it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .config import Settings
+from .errors import JekyllAsrError
+from .scan import AudioFile
+
+
+def local_path(settings: Settings, audio: AudioFile, fetcher: Any) -> Path:
+    """A file on this machine with the audio's bytes: the site's file, or the remote audio's copy."""
+    if audio.url is None:
+        return settings.site / audio.path
+    if fetcher is None:
+        from .remote import RemoteError
+
+        raise RemoteError(f"{audio.url}: remote audio is off (asr.remote: off)")
+    return Path(fetcher.bytes_for(audio.url, audio.sha256))
+
+
+def declared_seconds(settings: Settings, audio: AudioFile) -> float:
+    """The length a file's header declares (0 for remote audio not on this machine yet)."""
+    from . import audio as audio_mod
+
+    if audio.url is not None:
+        return 0.0
+    try:
+        return audio_mod.duration(settings.site / audio.path) or 0.0
+    except (JekyllAsrError, OSError, ValueError):
+        return 0.0
+
+
+@dataclass
+class Decoded:
+    """A file read ahead of the model: samples (None: long, streamed later), tags, length."""
+
+    samples: Any
+    tags: Any
+    seconds: float | None
+    path: Path = Path()  # the local file the samples came from (a download for remote audio)
+
+    @property
+    def short_seconds(self) -> float | None:
+        """Length of a file decoded whole; None for a long one (it goes alone)."""
+        return None if self.samples is None else self.seconds
+
+
+@dataclass
+class Job:
+    """One content hash to transcribe: its plans, and what decoding it gave."""
+
+    ident: tuple[str, str]
+    group: list[Any]  # RenderPlans of one content hash
+    decoded: Decoded | None = None
+    error: Exception | None = None
+
+
+def decoded_ahead(todo: list[Any], decode: Callable[[Any], Decoded], *, ahead: int) -> Iterator[Job]:
+    """``todo`` as jobs in order, each decoded on a worker thread ``ahead`` files before it is needed."""
+    from collections import deque
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode")
+    waiting: deque[tuple[Job, Future]] = deque()
+    items = iter(todo)
+
+    def refill() -> None:
+        while len(waiting) < ahead:
+            nxt = next(items, None)
+            if nxt is None:
+                return
+            job = Job(nxt[0], nxt[1])
+            waiting.append((job, pool.submit(decode, job.group[0])))
+
+    try:
+        refill()
+        while waiting:
+            job, future = waiting.popleft()
+            refill()  # the worker decodes the next files while the model runs on this one
+            try:
+                job.decoded = future.result()
+            except Exception as exc:  # reported for this file only
+                job.error = exc
+            yield job
+    finally:  # the build stopped early (no model): decode nothing more
+        pool.shutdown(wait=True, cancel_futures=True)

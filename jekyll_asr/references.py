@@ -221,6 +221,8 @@ def _substitute_site(text: str, config: dict[str, Any]) -> str | None:
 
     def value(m: re.Match[str]) -> str:
         head = m.group(1).split("|", 1)[0].strip()
+        if head in ("site.url", "site.baseurl"):
+            return ""  # the theme's own site: what follows is a path of this site
         if head.startswith("site."):
             found = lookup(config, head[len("site.") :])
             if isinstance(found, (str, int, float)):

@@ -79,8 +79,8 @@ class Resolver:
         for prefix in self.own_urls:  # the site's own URL: a file in this checkout, when it is here
             if url.startswith(prefix + "/"):
                 local = self._resolve_path(document, ref, url[len(prefix) :], unquote(urlsplit(url[len(prefix) :]).path))
-                if local.local is not None:
-                    return local
+                if local.local is not None or (local.problem and "Git LFS" in local.problem):
+                    return local  # this checkout's file (or its LFS pointer): never fetched from the live site
         if looks_like_audio(url) or (ref.strong and not _names_a_page(url)):
             return Target(url=url)
         return Target()

@@ -113,8 +113,13 @@ def build(
     wait: bool = True,
     progress: Progress | None = None,
     say: Callable[[str], None] = print,
+    refresh: bool = False,
 ) -> Report:
-    """Bring every transcript output of the site up to date; never raises for one bad file."""
+    """Bring every transcript output of the site up to date; never raises for one bad file.
+
+    ``refresh``: transcribe again what was transcribed before an upgrade of the tool
+    or of a bundled model package (such transcripts are otherwise kept).
+    """
     report = Report()
     progress = progress or Progress()
     with SiteLock(settings.state_path, wait=wait, say=say):
@@ -134,7 +139,7 @@ def build(
             fetcher = Fetcher(remote_options(settings), urls)
         cache = TranscriptCache(settings.cache_path)
         rendered = RenderIndex(settings)
-        work = _Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher)
+        work = _Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher, refresh)
         try:
             if site_audio.pending and transcribe and fetcher is not None:
                 fetch_and_transcribe(work, site_audio)
@@ -173,12 +178,13 @@ class _Work:
     progress: Progress
     rendered: RenderIndex
     fetcher: Any
+    refresh: bool = False
     engine: Any = None
 
     def run(self, plans: list[RenderPlan]) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
         return _lookup_and_transcribe(
             self.settings, self.cache, plans, self.report, shard=self.shard, transcribe=self.transcribe,
-            progress=self.progress, rendered=self.rendered, fetcher=self.fetcher, work=self,
+            progress=self.progress, rendered=self.rendered, fetcher=self.fetcher, work=self, refresh=self.refresh,
         )
 
 
@@ -194,6 +200,7 @@ def _lookup_and_transcribe(
     rendered: RenderIndex,
     fetcher: Any = None,
     work: Any = None,
+    refresh: bool = False,
 ) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
     """Cache entries by audio path, transcribing what is missing (once per content hash),
     and the managed values of paths whose outputs are already current (not even read)."""
@@ -218,12 +225,13 @@ def _lookup_and_transcribe(
         rel = plan.key
         found = None
         for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
-            key = words_and_key(name, plan.prompt)[1]
-            value = rendered.fresh_value(rel, rendered.fingerprint(plan, cache.path_for(sha, key)))
+            words, key = words_and_key(name, plan.prompt)
+            path = cache.find(sha, key, words, compatible=not refresh)  # made before an upgrade: still served
+            value = rendered.fresh_value(rel, rendered.fingerprint(plan, path))
             if value is not None:  # rendered from this very entry, outputs untouched since
                 fresh[rel] = value
                 break
-            found = cache.get(sha, key)
+            found = cache.get_at(path, sha)
             if found is not None:
                 break
         if rel in fresh:

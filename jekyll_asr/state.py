@@ -224,11 +224,11 @@ def _lookup(
     """The entry build would use (first candidate engine with one); records every acceptable key."""
     entry = None
     for name in candidates:
-        key = settings_key(word_settings(settings, name, plan.prompt))
-        path = cache.path_for(plan.audio.sha256, key)
+        words = word_settings(settings, name, plan.prompt)
+        path = cache.find(plan.audio.sha256, settings_key(words), words)  # the same rule as build
         in_use.add(path.relative_to(cache.root).as_posix())
         if entry is None:
-            entry = cache.get(plan.audio.sha256, key)
+            entry = cache.get_at(path, plan.audio.sha256)
     return entry
 
 

@@ -14,6 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
     parser.add_argument("--shard", metavar="K/N", help="do only shard K of N (split by content hash)")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting for another build")
+    parser.add_argument(
+        "--refresh", action="store_true",
+        help="transcribe again what was transcribed before an upgrade of jekyll-asr or of a bundled model (kept otherwise)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     shard = Shard.parse(args.shard) if args.shard else None
     say = (lambda msg: print(msg, file=sys.stderr))
     with progress_for(args) as progress:
-        report = build(settings, force=args.force, shard=shard, wait=not args.no_wait, progress=progress, say=say)
+        report = build(settings, force=args.force, shard=shard, wait=not args.no_wait, progress=progress, say=say, refresh=args.refresh)
     if args.json:
         print(report.to_json())
     elif not getattr(args, "quiet", False) or report.failed:

@@ -11,26 +11,25 @@ import json
 
 import logging
 import re
-from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .cache import CacheEntry, TranscriptCache, settings_key
+from .cache import CacheEntry, TranscriptCache
 from .config import Settings
-from .errors import EngineError, FrontMatterError, JekyllAsrError, ModelError, OutputConflict, one_line
+from .errors import FrontMatterError, JekyllAsrError, OutputConflict
 from .fsutil import atomic_write
-from .interrupt import exit_on_interrupt
 from .lock import SiteLock
 from .outputs import OutputManifest
 from .names import NameIndex
 from .render import RenderPlan, document_update, document_value, managed_value, plan_outputs, render_outputs, values_for
 from .renderindex import RenderIndex
 from .report import Report
-from .ahead import Decoded, Job, declared_seconds, decoded_ahead, local_path
 from .find import DocumentMemo, SiteAudio, scan_site
 from .sources import fetch_and_transcribe, open_index
 from .statindex import StatIndex
-from .transcript import Transcript
+from .transcribing import Work, decode_options, word_settings
+
+__all__ = ["Progress", "Shard", "build", "decode_options", "scan_site", "word_settings"]
 
 log = logging.getLogger("jekyll_asr")
 
@@ -63,45 +62,6 @@ class Progress:
     advance: Callable[[float], None] = lambda seconds: None
     total: Callable[[float], None] = lambda seconds: None
     fetched: Callable[[str, int, int, int], None] = lambda url, size, done, total: None
-
-
-def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
-    """Everything that changes the words: the cache key is its hash. Cheap: no torch."""
-    from .models import model_identity
-
-    options = decode_options(settings, prompt)
-    return {"model": model_identity(settings.model, revision=settings.model_revision), "engine": engine, "decode": options.key()}
-
-
-def decode_options(settings: Settings, prompt: str | None):
-    from .engines import DecodeOptions
-
-    language = settings.language
-    if language is None and settings.model.endswith(".en"):
-        language = "en"
-    return DecodeOptions(
-        language=language,
-        task=settings.task,
-        beam_size=settings.beam_size,
-        batch_size=settings.batch_size,
-        vad=settings.vad,
-        initial_prompt=prompt,
-    )
-
-
-class _LazyEngine:
-    """Loads the model the first time a file needs it, and only then."""
-
-    def __init__(self, settings: Settings, engine: str, device: str) -> None:
-        self.settings, self.engine_name, self.device = settings, engine, device
-        self._engine = None
-
-    def get(self):
-        if self._engine is None:
-            from .engines import load_engine
-
-            self._engine = load_engine(self.engine_name, self.settings.model, device=self.device, revision=self.settings.model_revision)
-        return self._engine
 
 
 def build(
@@ -139,7 +99,7 @@ def build(
             fetcher = Fetcher(remote_options(settings), urls)
         cache = TranscriptCache(settings.cache_path)
         rendered = RenderIndex(settings)
-        work = _Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher, refresh)
+        work = Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher, refresh)
         try:
             if site_audio.pending and transcribe and fetcher is not None:
                 fetch_and_transcribe(work, site_audio)
@@ -164,176 +124,6 @@ def build(
 
         remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio)
     return report
-
-
-@dataclass
-class _Work:
-    """What transcribing needs, so the fetch stage and the final pass share one model and report."""
-
-    settings: Settings
-    cache: TranscriptCache
-    report: Report
-    shard: Shard | None
-    transcribe: bool
-    progress: Progress
-    rendered: RenderIndex
-    fetcher: Any
-    refresh: bool = False
-    engine: Any = None
-
-    def run(self, plans: list[RenderPlan]) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
-        return _lookup_and_transcribe(
-            self.settings, self.cache, plans, self.report, shard=self.shard, transcribe=self.transcribe,
-            progress=self.progress, rendered=self.rendered, fetcher=self.fetcher, work=self, refresh=self.refresh,
-        )
-
-
-def _lookup_and_transcribe(
-    settings: Settings,
-    cache: TranscriptCache,
-    plans: list[RenderPlan],
-    report: Report,
-    *,
-    shard: Shard | None,
-    transcribe: bool,
-    progress: Progress,
-    rendered: RenderIndex,
-    fetcher: Any = None,
-    work: Any = None,
-    refresh: bool = False,
-) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
-    """Cache entries by audio path, transcribing what is missing (once per content hash),
-    and the managed values of paths whose outputs are already current (not even read)."""
-    from .engines import resolve_engine
-
-    engine, device = resolve_engine(settings.engine, settings.device)
-    candidates = [engine] + (["faster-whisper", "transformers"] if settings.engine == "auto" else [])
-    entries: dict[str, CacheEntry] = {}
-    fresh: dict[str, dict[str, Any]] = {}
-    missing: dict[tuple[str, str], list[RenderPlan]] = {}
-    keys: dict[tuple[str, str], dict[str, Any]] = {}
-    known: dict[tuple[str, str | None], tuple[dict[str, Any], str]] = {}
-
-    def words_and_key(name: str, prompt: str | None) -> tuple[dict[str, Any], str]:
-        if (name, prompt) not in known:  # the same for every file with the same prompt
-            words = word_settings(settings, name, prompt)
-            known[name, prompt] = (words, settings_key(words))
-        return known[name, prompt]
-
-    for plan in plans:
-        sha = plan.audio.sha256
-        rel = plan.key
-        found = None
-        for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
-            words, key = words_and_key(name, plan.prompt)
-            path = cache.find(sha, key, words, compatible=not refresh)  # made before an upgrade: still served
-            value = rendered.fresh_value(rel, rendered.fingerprint(plan, path))
-            if value is not None:  # rendered from this very entry, outputs untouched since
-                fresh[rel] = value
-                break
-            found = cache.get_at(path, sha)
-            if found is not None:
-                break
-        if rel in fresh:
-            report.cached.append(rel)
-            continue
-        if found is not None:
-            entries[rel] = found
-            report.cached.append(rel)
-            continue
-        words, key = words_and_key(engine, plan.prompt)
-        ident = (sha, key)
-        keys[ident] = words
-        missing.setdefault(ident, []).append(plan)
-    for bad in cache.corrupt:
-        report.warnings.append(f"cache entry {bad.relative_to(settings.site) if settings.site in bad.parents else bad} was corrupt; transcribing again")
-
-    todo = []
-    for ident, group in missing.items():
-        if shard is not None and not shard.owns(ident[0]):
-            report.skipped += [p.key for p in group]
-            continue
-        if not transcribe:
-            continue
-        todo.append((ident, group))
-    if not todo:
-        return entries, fresh
-
-    lazy = work.engine if work is not None and work.engine is not None else _LazyEngine(settings, engine, device)
-    if work is not None:
-        work.engine = lazy  # one model for every round of a build
-    from . import audio as audio_mod
-    from . import batching, longform
-
-    progress.total(sum(declared_seconds(settings, group[0].audio) for _, group in todo))
-
-    def decode(plan: RenderPlan) -> Decoded:
-        """Samples of a short file (decoded ahead), None for a long one (streamed in blocks).
-
-        Remote audio is fetched here first (a kept copy, a mirror, or a download),
-        on the decoding thread, while the model works on the files before it.
-        """
-        path = local_path(settings, plan.audio, fetcher)
-        samples = longform.load_short(path)
-        seconds = samples.size / audio_mod.SAMPLE_RATE if samples is not None else audio_mod.duration(path)
-        return Decoded(samples, audio_mod.read_tags(path), seconds, path)
-
-    def finish(job: Job, found: tuple[list[Any], str, float] | Exception) -> None:
-        """Store one file's transcript in the cache, or report why it has none."""
-        rel = job.group[0].key
-        if fetcher is not None and job.group[0].audio.url is not None:
-            fetcher.discard(job.ident[0])  # the download is not needed once transcribed
-        try:
-            if isinstance(found, Exception):
-                raise found
-            segments, language, seconds = found
-            transcript = Transcript(tuple(segments), language, seconds, settings.model, engine)
-            cache.put(job.ident[0], job.ident[1], keys[job.ident], transcript, job.decoded.tags)
-            # Read back: the stored (rounded) entry is what every later build renders from.
-            entry = cache.get(job.ident[0], job.ident[1])
-            assert entry is not None
-        except Exception as exc:  # one bad file must not stop the build; the rest still get done
-            log.debug("transcribing %s failed", rel, exc_info=exc)
-            report.fail(rel, one_line(exc, job.decoded.path if job.decoded else rel, settings.site / job.group[0].audio.path, rel))
-            return
-        report.audio_seconds += seconds
-        report.transcribed.append(rel)
-        for member in job.group:  # the same bytes under other paths: transcribed once
-            entries[member.key] = entry
-            if member is not job.group[0]:
-                report.cached.append(member.key)
-
-    seen: set[tuple[str, str]] = set()
-    # closing: a build that stops early (no model, Ctrl-C) stops the decoding worker too
-    with closing(decoded_ahead(todo, decode, ahead=batching.MAX_FILES)) as jobs_ahead:
-        for jobs in batching.groups(
-            jobs_ahead,
-            seconds=lambda j: None if j.error is not None else j.decoded.short_seconds,
-            options=lambda j: j.group[0].prompt,
-        ):
-            seen.update(j.ident for j in jobs)
-            if jobs[0].error is not None:  # it could not be decoded
-                finish(jobs[0], jobs[0].error)
-                continue
-            label = jobs[0].group[0].key + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
-            seconds = sum(j.decoded.seconds or 0.0 for j in jobs)
-            progress.file_started(label, seconds)
-            try:
-                with exit_on_interrupt():
-                    model = lazy.get()
-            except (ModelError, EngineError) as exc:  # no model: every file left would fail the same way
-                report.fail(jobs[0].group[0].key, str(exc))
-                rest = [j.group for j in jobs[1:]] + [group for ident, group in todo if ident not in seen]
-                for group in rest:
-                    report.fail(group[0].key, "not transcribed: the model could not be loaded (see above)")
-                break
-            report.model_loaded = True
-            files = [(j.decoded.path, j.decoded.samples) for j in jobs]
-            results = batching.transcribe_batch(model, files, decode_options(settings, jobs[0].group[0].prompt))
-            for job, result in zip(jobs, results):
-                finish(job, result)
-            progress.advance(seconds)
-    return entries, fresh
 
 
 def _write_outputs(

@@ -14,19 +14,17 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .cache import CacheEntry, TranscriptCache
+from .cache import CacheEntry
 from .config import Settings
 from .errors import FrontMatterError, JekyllAsrError, OutputConflict
 from .fsutil import atomic_write
-from .lock import SiteLock
 from .outputs import OutputManifest
-from .names import NameIndex
 from .render import RenderPlan, document_update, document_value, managed_value, plan_outputs, render_outputs, values_for
 from .renderindex import RenderIndex
 from .report import Report
-from .find import DocumentMemo, SiteAudio, scan_site
-from .sources import fetch_and_transcribe, open_index
-from .statindex import StatIndex
+from .find import SiteAudio, scan_site
+from .sources import fetch_and_transcribe
+from .store import Store
 from .transcribing import Work, decode_options, word_settings
 
 __all__ = ["Progress", "Shard", "build", "decode_options", "scan_site", "word_settings"]
@@ -82,11 +80,10 @@ def build(
     """
     report = Report()
     progress = progress or Progress()
-    with SiteLock(settings.state_path, wait=wait, say=say):
-        index = StatIndex.load(settings.state_path / "stat-index.json")
-        memo = DocumentMemo.load(settings.state_path / "documents.json")
-        urls = open_index(settings)
-        names = NameIndex.load(settings.site / ".jekyll-asr" / "names.json")
+    store = Store(settings)
+    with store.lock(wait=wait, say=say):
+        index, memo, urls, names = store.stat_index(), store.memo(), store.urls(), store.names()
+        report.warnings.extend(store.notes)
         site_audio = scan_site(settings, index, memo.documents, urls)
         for path, message in site_audio.problems:
             report.fail(path, message)
@@ -97,9 +94,8 @@ def build(
             from .sources import remote_options
 
             fetcher = Fetcher(remote_options(settings), urls)
-        cache = TranscriptCache(settings.cache_path)
-        rendered = RenderIndex(settings)
-        work = Work(settings, cache, report, shard, transcribe, progress, rendered, fetcher, refresh)
+        rendered = store.rendered()
+        work = Work(settings, store.cache(), report, shard, transcribe, progress, rendered, fetcher, refresh)
         try:
             if site_audio.pending and transcribe and fetcher is not None:
                 fetch_and_transcribe(work, site_audio)
@@ -109,17 +105,12 @@ def build(
             if fetcher is not None:
                 fetcher.close()
         report.cached = [k for k in dict.fromkeys(report.cached) if k not in set(report.transcribed)]
-        manifest = OutputManifest(settings.site, settings.site / ".jekyll-asr" / "outputs.json")
+        manifest = store.manifest()
         _write_outputs(settings, site_audio, plans, entries, fresh, manifest, report, force=force, rendered=rendered)
         rendered.forget_missing({p.key for p in plans})
         names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
         urls.forget_missing(set(site_audio.urls))
-        manifest.save()
-        index.save()
-        memo.save()
-        rendered.save()
-        urls.save()
-        names.save()
+        store.save_all(manifest=manifest, names=names, urls=urls, stat_index=index, memo=memo, rendered=rendered)
         from .state import remember_failures
 
         remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio)

@@ -26,17 +26,15 @@ from typing import Any, Iterable
 
 from .build import word_settings
 from .find import SiteAudio, scan_site
+from .store import Store
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import JekyllAsrError
 from .fsutil import atomic_write, sha256_bytes
 from .outputs import OutputManifest
-from .names import NameIndex
 from .render import RenderPlan, document_update, managed_value, output_paths, plan_outputs, render_outputs, values_for
-from .statindex import StatIndex
 
 STATES = ("new", "changed", "failed", "stale", "cached")
-FAILURES_FILE = "failures.json"
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ class SiteState:
 
 def manifest_path(settings: Settings) -> Path:
     """Where build keeps its outputs manifest (committed with the site)."""
-    return settings.site / ".jekyll-asr" / "outputs.json"
+    return Store(settings).path("outputs.json")
 
 
 def candidate_engines(settings: Settings) -> tuple[str, list[str]]:
@@ -113,13 +111,14 @@ def candidate_engines(settings: Settings) -> tuple[str, list[str]]:
 
 def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     """Each audio file's state; with ``render``, also compare generated files and front matter."""
-    index = StatIndex.load(settings.state_path / "stat-index.json")
+    store = Store(settings)
+    index = store.stat_index()
     previous = {rel: e.sha256 for rel, e in index.entries.items() if e.sha256}
-    site_audio = scan_site(settings, index)  # updates the index in memory only: never saved here
-    names = NameIndex.load(settings.site / ".jekyll-asr" / "names.json")  # names given in memory only
+    site_audio = scan_site(settings, index, urls=store.urls())  # updates the index in memory only: never saved here
+    names = store.names()  # names given in memory only
     plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
-    cache = TranscriptCache(settings.cache_path)
-    manifest = OutputManifest(settings.site, manifest_path(settings))
+    cache = store.cache()
+    manifest = store.manifest()
     failures = load_failures(settings)
     _engine, candidates = candidate_engines(settings)
 
@@ -337,7 +336,7 @@ def _declared_duration(path: Path) -> float | None:
 
 
 def failures_path(settings: Settings) -> Path:
-    return settings.state_path / FAILURES_FILE
+    return Store(settings).path("local/failures.json")
 
 
 def load_failures(settings: Settings) -> dict[str, dict[str, str]]:

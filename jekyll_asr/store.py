@@ -1,0 +1,124 @@
+"""Everything jekyll-asr keeps on disk for a site, with one owner.
+
+Committed with the site (``.jekyll-asr/``): the transcript cache, the outputs
+manifest (what the tool wrote, so hand edits are kept), the names given to
+episodes' outputs, and the URL index of linked audio. Machine-local
+(``.jekyll-asr/local/``, ignored by git): the stat index, the document memo,
+the render index, the last build's failures, and the build lock.
+
+Each file carries a version; one this version cannot read is treated as empty
+(machine-local state is rebuilt, costing one slower build) and said once in
+``notes``. ``save`` writes in the one order that keeps a killed build safe:
+what was written (manifest, names, URLs) before what says "nothing to do"
+(stat index, memo, render index), so a crash costs re-work, never a wrong skip.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+from .cache import TranscriptCache
+from .config import Settings
+from .errors import PathError
+from .find import DocumentMemo
+from .lock import SiteLock
+from .names import NameIndex
+from .outputs import OutputManifest
+from .renderindex import RenderIndex
+from .statindex import StatIndex
+from .urlindex import UrlIndex
+
+# file name -> the version this release reads (None: the file has no version field)
+VERSIONS: dict[str, int | str | None] = {
+    "names.json": NameIndex.VERSION,
+    "urls.json": UrlIndex.VERSION,
+    "outputs.json": None,
+    "local/stat-index.json": StatIndex.VERSION,
+    "local/documents.json": DocumentMemo.VERSION,
+    "local/failures.json": 1,
+}
+
+
+class _Saves(Protocol):
+    def save(self) -> None: ...
+
+
+@dataclass
+class Store:
+    """The paths, loaders, lock and save order of a site's ``.jekyll-asr`` folder and cache."""
+
+    settings: Settings
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.settings.site / ".jekyll-asr"
+
+    @property
+    def local(self) -> Path:
+        """Machine-local state: inodes and mtimes mean nothing on another clone."""
+        return self.settings.state_path
+
+    def path(self, name: str) -> Path:
+        """A file of the store by its name in ``VERSIONS`` (``names.json``, ``local/stat-index.json``…)."""
+        if name not in VERSIONS and name != "local/rendered.json":
+            raise KeyError(name)
+        return self.root / name
+
+    def lock(self, *, wait: bool = True, say: Callable[[str], None] = print) -> SiteLock:
+        """One build (or gc) per site at a time."""
+        return SiteLock(self.local, wait=wait, say=say)
+
+    def cache(self) -> TranscriptCache:
+        return TranscriptCache(self.inside(self.settings.cache_path))
+
+    def manifest(self) -> OutputManifest:
+        return OutputManifest(self.settings.site, self.path("outputs.json"))
+
+    def names(self) -> NameIndex:
+        return NameIndex.load(self._checked("names.json"))
+
+    def urls(self) -> UrlIndex:
+        return UrlIndex.load(self._checked("urls.json"))
+
+    def stat_index(self) -> StatIndex:
+        return StatIndex.load(self._checked("local/stat-index.json"))
+
+    def memo(self) -> DocumentMemo:
+        return DocumentMemo.load(self._checked("local/documents.json"))
+
+    def rendered(self) -> RenderIndex:
+        return RenderIndex(self.settings)
+
+    def inside(self, path: Path) -> Path:
+        """``path``, after checking it lies inside the site (the cache may not be moved out of it)."""
+        resolved, site = path.resolve(), self.settings.site.resolve()
+        if resolved != site and site not in resolved.parents:
+            raise PathError(f"{path} is outside the site {site}; jekyll-asr only writes inside it")
+        return path
+
+    def _checked(self, name: str) -> Path:
+        """The file's path; a version this release cannot read is noted (its loader starts empty)."""
+        path = self.path(name)
+        wanted = VERSIONS[name]
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return path
+        except (OSError, ValueError):
+            self.notes.append(f"{path.relative_to(self.settings.site)} could not be read; it is rebuilt")
+            return path
+        found = raw.get("version") if isinstance(raw, dict) else None
+        if wanted is not None and found != wanted:
+            self.notes.append(f"{path.relative_to(self.settings.site)} has version {found!r}, this jekyll-asr reads {wanted}; it is rebuilt")
+        return path
+
+    def save_all(self, *, manifest: _Saves, names: _Saves, urls: _Saves, stat_index: _Saves, memo: _Saves, rendered: _Saves) -> None:
+        """Save in the order that keeps a killed build safe: what was written first (the manifest of
+        outputs, the names they were given, the URLs' hashes), then what says "unchanged, skip it"
+        next time (stat index, document memo, render index). Each save is atomic on its own."""
+        for part in (manifest, names, urls, stat_index, memo, rendered):
+            part.save()

@@ -160,6 +160,11 @@ def _write_outputs(
                 rendered.record(rel, rendered.fingerprint(plan, entry.path), list(files), values[rel])
 
     by_key = {e.key: values[p.key] for p in plans if p.key in values for e in (p.encodings or (p.audio,))}
+    _update_documents(settings, site_audio, by_key, report)
+
+
+def _update_documents(settings: Settings, site_audio: SiteAudio, by_key: dict[str, dict[str, Any]], report: Report) -> None:
+    """Set the managed key of each document whose recordings have values (audio key -> value)."""
     for document in site_audio.documents:
         used = values_for(settings, document, by_key)
         if not used:

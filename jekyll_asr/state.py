@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote
 from typing import Any, Iterable
 
-from .build import word_settings
+from .transcribing import word_settings
 from .find import SiteAudio, scan_site
 from .store import Store
 from .cache import CacheEntry, TranscriptCache, settings_key
@@ -109,78 +109,42 @@ def candidate_engines(settings: Settings) -> tuple[str, list[str]]:
     return engine, list(dict.fromkeys(candidates))
 
 
+@dataclass
+class _Survey:
+    """What ``site_state`` learns, plan by plan, before it turns it into states."""
+
+    problems: list[tuple[str, str]]
+    cache_in_use: set[str] = field(default_factory=set)
+    outputs_in_use: set[str] = field(default_factory=set)
+    stale_outputs: list[str] = field(default_factory=list)
+    stale_documents: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+    rendered: dict[str, dict[str, Any]] = field(default_factory=dict)  # plan key -> managed value
+    found: dict[str, CacheEntry] = field(default_factory=dict)  # plan key -> cache entry
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+
 def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     """Each audio file's state; with ``render``, also compare generated files and front matter."""
     store = Store(settings)
     index = store.stat_index()
     previous = {rel: e.sha256 for rel, e in index.entries.items() if e.sha256}
     site_audio = scan_site(settings, index, urls=store.urls())  # updates the index in memory only: never saved here
-    names = store.names()  # names given in memory only
-    plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
-    cache = store.cache()
-    manifest = store.manifest()
+    plans = plan_outputs(settings, site_audio.files, site_audio.documents, store.names())  # names given in memory only
+    cache, manifest = store.cache(), store.manifest()
     failures = load_failures(settings)
     _engine, candidates = candidate_engines(settings)
-
-    problems = list(site_audio.problems)
-    cache_in_use: set[str] = set()
-    outputs_in_use: set[str] = set()
-    stale_outputs: list[str] = []
-    edited: list[str] = []
-    rendered: dict[str, dict[str, Any]] = {}
-    found: dict[str, CacheEntry] = {}
-    reasons: dict[str, list[str]] = {p.key: [] for p in plans}
-
+    survey = _Survey(list(site_audio.problems), reasons={p.key: [] for p in plans})
     for plan in plans:
-        rel = plan.key
-        entry = _lookup(settings, cache, plan, candidates, cache_in_use)
-        if entry is None:
-            outputs_in_use.update(_planned_paths(settings, plan))  # not transcribed yet: keep its old files
-            continue
-        found[rel] = entry
-        if not render:
-            outputs_in_use.update(_planned_paths(settings, plan))
-            continue
-        try:
-            files = render_outputs(settings, plan, entry)
-        except JekyllAsrError as exc:
-            problems.append((rel, str(exc)))
-            outputs_in_use.update(_planned_paths(settings, plan))
-            continue
-        for out_rel, content in files.items():
-            outputs_in_use.add(out_rel)
-            verdict = output_verdict(settings.site / out_rel, content, manifest.files.get(out_rel))
-            if verdict == "edited":
-                edited.append(out_rel)
-            elif verdict != "current":
-                stale_outputs.append(out_rel)
-                reasons[rel].append(f"{out_rel} is {verdict}")
-        rendered[rel] = managed_value(settings, plan, entry)
-
-    stale_documents: list[str] = []
+        _survey_outputs(settings, plan, cache, manifest, candidates, survey, render=render)
     if render:
-        by_key = {e.key: rendered[p.key] for p in plans if p.key in rendered for e in (p.encodings or (p.audio,))}
-        for document in site_audio.documents:
-            values = values_for(settings, document, by_key)
-            if not values:
-                continue
-            doc = document.path.as_posix()
-            try:
-                text, new_text = document_update(settings, document.path, values)
-            except JekyllAsrError as exc:
-                problems.append((doc, str(exc)))
-                continue
-            if new_text != text:
-                stale_documents.append(doc)
-                first = next(p.key for p in plans if any(e.key in document.audio for e in (p.encodings or (p.audio,))))
-                reasons[first].append(f"front matter key {settings.front_matter_key!r} of {doc} is out of date")
-
+        _survey_documents(settings, site_audio, plans, survey)
     for value in site_audio.managed.values():  # what a page names is kept, even while its audio is missing
-        outputs_in_use.update(named_outputs(settings, value))
-    states = []
-    for plan in plans:
-        rel = plan.key
-        states.append(_audio_state(settings, plan, found.get(rel), reasons[rel], previous, manifest, failures, cache, candidates))
+        survey.outputs_in_use.update(named_outputs(settings, value))
+    states = [
+        _audio_state(settings, plan, survey.found.get(plan.key), survey.reasons[plan.key], previous, manifest, failures, cache, candidates)
+        for plan in plans
+    ]
     for url in site_audio.pending:  # linked, never fetched: status makes no request
         users = tuple(p.as_posix() for p in site_audio.urls.get(url, []))
         failure = failures.get(url)
@@ -188,14 +152,61 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
         states.append(AudioState(url, "", "failed" if failure else "new", users, None, None, (why,)))
     return SiteState(
         audio=tuple(states),
-        stale_outputs=tuple(stale_outputs),
-        stale_documents=tuple(stale_documents),
-        edited_outputs=tuple(edited),
-        problems=tuple(problems),
-        warnings=tuple(site_audio.warnings),
-        cache_in_use=frozenset(cache_in_use),
-        outputs_in_use=frozenset(outputs_in_use),
+        stale_outputs=tuple(survey.stale_outputs),
+        stale_documents=tuple(survey.stale_documents),
+        edited_outputs=tuple(survey.edited),
+        problems=tuple(survey.problems),
+        warnings=tuple(store.notes + site_audio.warnings),
+        cache_in_use=frozenset(survey.cache_in_use),
+        outputs_in_use=frozenset(survey.outputs_in_use),
     )
+
+
+def _survey_outputs(
+    settings: Settings, plan: RenderPlan, cache: TranscriptCache, manifest: OutputManifest, candidates: list[str], survey: _Survey, *, render: bool
+) -> None:
+    """One plan: its cache entry, and each generated file as a build would write it (current, stale, edited)."""
+    entry = _lookup(settings, cache, plan, candidates, survey.cache_in_use)
+    if entry is None or not render:
+        survey.outputs_in_use.update(_planned_paths(settings, plan))  # not transcribed yet: keep its old files
+        if entry is not None:
+            survey.found[plan.key] = entry
+        return
+    survey.found[plan.key] = entry
+    try:
+        files = render_outputs(settings, plan, entry)
+    except JekyllAsrError as exc:
+        survey.problems.append((plan.key, str(exc)))
+        survey.outputs_in_use.update(_planned_paths(settings, plan))
+        return
+    for out_rel, content in files.items():
+        survey.outputs_in_use.add(out_rel)
+        verdict = output_verdict(settings.site / out_rel, content, manifest.files.get(out_rel))
+        if verdict == "edited":
+            survey.edited.append(out_rel)
+        elif verdict != "current":
+            survey.stale_outputs.append(out_rel)
+            survey.reasons[plan.key].append(f"{out_rel} is {verdict}")
+    survey.rendered[plan.key] = managed_value(settings, plan, entry)
+
+
+def _survey_documents(settings: Settings, site_audio: SiteAudio, plans: list[RenderPlan], survey: _Survey) -> None:
+    """Each document whose managed key a build would change (the same rule as build's)."""
+    by_key = {e.key: survey.rendered[p.key] for p in plans if p.key in survey.rendered for e in (p.encodings or (p.audio,))}
+    for document in site_audio.documents:
+        values = values_for(settings, document, by_key)
+        if not values:
+            continue
+        doc = document.path.as_posix()
+        try:
+            text, new_text = document_update(settings, document.path, values)
+        except JekyllAsrError as exc:
+            survey.problems.append((doc, str(exc)))
+            continue
+        if new_text != text:
+            survey.stale_documents.append(doc)
+            first = next(p.key for p in plans if any(e.key in document.audio for e in (p.encodings or (p.audio,))))
+            survey.reasons[first].append(f"front matter key {settings.front_matter_key!r} of {doc} is out of date")
 
 
 def named_outputs(settings: Settings, value: Any) -> set[str]:

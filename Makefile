@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.jekyll-asr-installed
 # The CPU build of torch; on a GPU machine install torch for your CUDA first (see README).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-fast bench clean install
+.PHONY: demo test test-fast lint bench clean install
 
 install: $(STAMP)
 
@@ -25,7 +25,13 @@ demo: $(STAMP)
 	@echo "Then: cd example_site && jekyll serve"
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check jekyll_asr tests bench
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check jekyll_asr tests bench
+	$(BIN)/python -m mypy
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not jekyll and not browser"

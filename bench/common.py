@@ -48,7 +48,7 @@ def run_worker(args: list[str], *, timeout: float, env: dict[str, str] | None = 
         try:
             proc = subprocess.run(
                 [PYTHON, *args, "--out", str(out)],
-                capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env,
+                capture_output=True, check=False, text=True, timeout=timeout, cwd=ROOT, env=env,
             )
         except subprocess.TimeoutExpired:
             return WorkerResult(False, {}, f"timed out after {timeout:.0f} s", time.perf_counter() - started)
@@ -94,9 +94,9 @@ _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 def _spell(number: str) -> str:
     n = int(number)
-    if n < 20:
+    if n < len(_ONES):
         return _ONES[n]
-    if n < 100:
+    if n < 10 * len(_TENS):
         return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
     return number
 
@@ -112,7 +112,7 @@ def wer(references: list[str], hypotheses: list[str]) -> float:
     """Corpus WER of a group of files (word errors over all reference words)."""
     import jiwer
 
-    pairs = [(normalise(r), normalise(h)) for r, h in zip(references, hypotheses) if normalise(r)]
+    pairs = [(normalise(r), normalise(h)) for r, h in zip(references, hypotheses, strict=True) if normalise(r)]
     return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))
 
 

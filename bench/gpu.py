@@ -19,11 +19,11 @@ import sys
 import time
 from typing import Any
 
-TURBO = dict(  # openai/whisper-large-v3-turbo config.json
-    d_model=1280, encoder_layers=32, decoder_layers=4, encoder_attention_heads=20, decoder_attention_heads=20,
-    encoder_ffn_dim=5120, decoder_ffn_dim=5120, num_mel_bins=128, vocab_size=51866,
-    max_source_positions=1500, max_target_positions=448,
-)
+TURBO = {  # openai/whisper-large-v3-turbo config.json
+    "d_model": 1280, "encoder_layers": 32, "decoder_layers": 4, "encoder_attention_heads": 20, "decoder_attention_heads": 20,
+    "encoder_ffn_dim": 5120, "decoder_ffn_dim": 5120, "num_mel_bins": 128, "vocab_size": 51866,
+    "max_source_positions": 1500, "max_target_positions": 448,
+}
 SMOKE = dict(TURBO, d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
              decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128)
 BATCHES = (1, 4, 8, 16)

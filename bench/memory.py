@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FIXTURES, RESULTS, cpu_seconds, peak_rss_mib, run_worker, write_json  # noqa: E402
+from common import FIXTURES, RESULTS, cpu_seconds, peak_rss_mib, run_worker, write_json
 
 SOURCE = FIXTURES / "episode-12.mp3"
 SAMPLE_RATE = 16000

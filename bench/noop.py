@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FIXTURES, PYTHON, RESULTS, median_wall  # noqa: E402
+from common import FIXTURES, PYTHON, RESULTS, median_wall
 
 CLIP = FIXTURES / "welcome.opus"
 HEAVY = ("torch", "transformers", "ctranslate2", "faster_whisper", "onnxruntime", "av", "numpy", "jinja2", "mutagen")
@@ -56,7 +56,7 @@ def make_site(root: Path, *, files: int = 1000, per_post: int = 10) -> Path:
 
 
 def _build(site: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "jekyll_asr", "build", str(site), *extra], capture_output=True, text=True)
+    return subprocess.run([PYTHON, "-m", "jekyll_asr", "build", str(site), *extra], capture_output=True, check=False, text=True)
 
 
 def _git(site: Path, *args: str) -> str:
@@ -98,7 +98,7 @@ def measure(workdir: Path, *, repeats: int = 5, files: int = 1000, profile_to: P
     git_s, git_all = median_wall(["git", "status"], repeats=repeats, cwd=site)
     python_s, _ = median_wall([PYTHON, "-c", "pass"], repeats=repeats)
     dirty = _git(site, "status", "--porcelain").strip().splitlines()
-    imports = subprocess.run([PYTHON, "-c", _CHECK_IMPORTS, str(site), *HEAVY], capture_output=True, text=True)
+    imports = subprocess.run([PYTHON, "-c", _CHECK_IMPORTS, str(site), *HEAVY], capture_output=True, check=False, text=True)
     heavy = json.loads(imports.stdout.strip().splitlines()[-1])["heavy"] if imports.returncode == 0 else ["(check failed)"]
     top, listing = profile_top(site)
     profile_to.parent.mkdir(parents=True, exist_ok=True)

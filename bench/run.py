@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-import table  # noqa: E402
+import common
+import table
 
 SECTIONS = ("speed", "noop", "remote", "hashing", "memory")
 

@@ -27,12 +27,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FIXTURES, PYTHON, RESULTS, ROOT, SHARED_LONG, cpu_seconds, normalise, peak_rss_mib, wer  # noqa: E402
+from common import FIXTURES, PYTHON, RESULTS, ROOT, SHARED_LONG, cpu_seconds, normalise, peak_rss_mib, wer
 
 SYSTEMS = ("jekyll-asr:auto", "jekyll-asr:transformers", "plain:pipeline", "plain:faster-whisper")
 MODEL = "tiny.en"  # default; --model base measures the bundled base model instead
@@ -175,7 +176,7 @@ class Worker:
 
     def __init__(self, system: str, log: Path, timeout: float, model: str = MODEL) -> None:
         self.system, self.timeout = system, timeout
-        self.log = open(log, "w")
+        self.log = open(log, "w")  # noqa: SIM115 - the worker's stderr for its whole life; closed in close()
         self.proc = subprocess.Popen([PYTHON, str(Path(__file__).resolve()), system, "--serve", "--model", model], cwd=ROOT,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.info = self._read()
@@ -238,8 +239,16 @@ def measure(*, with_long: bool, model: str = MODEL, timeout: float = 900) -> dic
                     workers[system].info = got
                 rows[system][name].append(dict(got, audio_s=seconds))
             turn += 1
-    # `jekyll-asr transcribe FILE...` on all the short clips at once: the clips' windows share
-    # batches. The baselines have no such call (their loop is the per-file rows above).
+    together = _short_clips_in_one_call(workers, live, files, rows)
+    systems = {system: _system_row(worker, rows.get(system, {}), groups, together.get(system), refs) for system, worker in workers.items()}
+    return {"model": model, "groups": {k: [p.name for p in v[0]] for k, v in groups.items()}, "systems": systems, "notes": notes}
+
+
+def _short_clips_in_one_call(
+    workers: dict[str, Worker], live: list[str], files: list[Path], rows: dict[str, dict[str, list[dict[str, Any]]]],
+) -> dict[str, dict[str, Any]]:
+    """`jekyll-asr transcribe FILE...` on all the short clips at once: the clips' windows share
+    batches. The baselines have no such call (their loop is the per-file rows)."""
     together: dict[str, dict[str, Any]] = {}
     short_seconds = sum(r["audio_s"] for r in rows[live[0]]["short"]) if live else 0.0
     for system in live:
@@ -250,28 +259,33 @@ def measure(*, with_long: bool, model: str = MODEL, timeout: float = 900) -> dic
                 workers[system].info = got
             else:
                 together[system] = dict(got, audio_s=short_seconds)
-    systems: dict[str, Any] = {}
-    for system, worker in workers.items():
-        if "error" in worker.info:
-            systems[system] = {"error": worker.info["error"]}
-            worker.proc.kill()
-            continue
-        systems[system] = dict(worker.info, **worker.close(), groups={})
-        for name, (paths, group_refs) in groups.items():
-            got = rows[system][name]
-            systems[system]["groups"][name] = _summary(
-                got, sum(r["audio_s"] for r in got), sum(r["wall_s"] for r in got), sum(r["cpu_s"] for r in got),
-                [r["text"] for r in got], group_refs,
-            )
-        if system in together:
-            got = together[system]
-            systems[system]["groups"]["short-one-call"] = _summary(
-                [{"file": f} for f in got["files"]], got["audio_s"], got["wall_s"], got["cpu_s"], got["texts"], refs
-            )
-    return {"model": model, "groups": {k: [p.name for p in v[0]] for k, v in groups.items()}, "systems": systems, "notes": notes}
+    return together
 
 
-def _summary(files: list[dict[str, Any]], audio: float, wall: float, cpu: float, texts: list[str], refs: list[str]) -> dict[str, Any]:
+def _system_row(
+    worker: Worker, rows: dict[str, list[dict[str, Any]]], groups: dict[str, tuple[list[Path], list[str]]],
+    together: dict[str, Any] | None, refs: list[str],
+) -> dict[str, Any]:
+    """One system's results: its info, a summary per group, or the error that stopped it."""
+    if "error" in worker.info:
+        worker.proc.kill()
+        return {"error": worker.info["error"]}
+    row = dict(worker.info, **worker.close(), groups={})
+    for name, (_, group_refs) in groups.items():
+        got = rows[name]
+        row["groups"][name] = _summary(
+            got, audio=sum(r["audio_s"] for r in got), wall=sum(r["wall_s"] for r in got), cpu=sum(r["cpu_s"] for r in got),
+            texts=[r["text"] for r in got], refs=group_refs,
+        )
+    if together is not None:
+        row["groups"]["short-one-call"] = _summary(
+            [{"file": f} for f in together["files"]],
+            audio=together["audio_s"], wall=together["wall_s"], cpu=together["cpu_s"], texts=together["texts"], refs=refs,
+        )
+    return row
+
+
+def _summary(files: list[dict[str, Any]], *, audio: float, wall: float, cpu: float, texts: list[str], refs: list[str]) -> dict[str, Any]:
     """One system's row for one group of files: speed, WER, and words written against spoken."""
     return {
         "files": files,

@@ -134,7 +134,10 @@ def longer_memory_row(m: dict[str, Any], shorter: dict[str, Any]) -> str:
         return _row("4", measure, m.get("file", "—"), "—", "—", "—", "—", (t.get("error") or d.get("error", ""))[:200])
     notes = f"float32 waveform {d['waveform_mib']:.0f} MiB; jekyll-asr ran at {t['rtf']:.1f}× real time, {t['words']:,} words"
     if "peak_rss_mib" in shorter:
-        notes += f"; its peak on the {shorter['audio_s'] / 60:.0f} min file: {shorter['peak_rss_mib']:,.0f} MiB (×{t['peak_rss_mib'] / shorter['peak_rss_mib']:.2f} for ×{t['audio_s'] / shorter['audio_s']:.0f} the audio)"
+        notes += (
+            f"; its peak on the {shorter['audio_s'] / 60:.0f} min file: {shorter['peak_rss_mib']:,.0f} MiB"
+            f" (×{t['peak_rss_mib'] / shorter['peak_rss_mib']:.2f} for ×{t['audio_s'] / shorter['audio_s']:.0f} the audio)"
+        )
     return _row(
         "4", measure, f"{t['audio_s'] / 60:.0f} min mp3, {m['size_mb']:.0f} MB",
         f"{t['peak_rss_mib']:,.0f} MiB", f"{d['peak_rss_mib']:,.0f} MiB", f"{d['peak_rss_mib'] / t['peak_rss_mib']:.2f}", "—", notes,

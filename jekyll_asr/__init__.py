@@ -16,7 +16,7 @@ import types
 from typing import Any
 
 __version__ = "0.2.0"
-__all__ = ["build", "load_settings", "transcribe_file", "transcribe_files", "Settings", "Report", "Transcript", "Segment"]
+__all__ = ["Report", "Segment", "Settings", "Transcript", "build", "load_settings", "transcribe_file", "transcribe_files"]
 
 _LAZY = {
     "build": ("build", "build"),

@@ -6,17 +6,26 @@ download also overlaps the model's work on the files before it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .errors import JekyllAsrError
 from .scan import AudioFile
+from .transcript import AudioTags
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from .remote import Fetcher
+    from .render import RenderPlan
 
 
-def local_path(settings: Settings, audio: AudioFile, fetcher: Any) -> Path:
+def local_path(settings: Settings, audio: AudioFile, fetcher: Fetcher | None) -> Path:
     """A file on this machine with the audio's bytes: the site's file, or the remote audio's copy."""
     if audio.url is None:
         return settings.site / audio.path
@@ -43,8 +52,8 @@ def declared_seconds(settings: Settings, audio: AudioFile) -> float:
 class Decoded:
     """A file read ahead of the model: samples (None: long, streamed later), tags, length."""
 
-    samples: Any
-    tags: Any
+    samples: NDArray[np.float32] | None
+    tags: AudioTags
     seconds: float | None
     path: Path = Path()  # the local file the samples came from (a download for remote audio)
 
@@ -59,17 +68,19 @@ class Job:
     """One content hash to transcribe: its plans, and what decoding it gave."""
 
     ident: tuple[str, str]
-    group: list[Any]  # RenderPlans of one content hash
+    group: list[RenderPlan]  # of one content hash
     decoded: Decoded | None = None
     error: Exception | None = None
 
 
-def decoded_ahead(todo: list[Any], decode: Callable[[Any], Decoded], *, ahead: int) -> Iterator[Job]:
+def decoded_ahead(
+    todo: list[tuple[tuple[str, str], list[RenderPlan]]], decode: Callable[[RenderPlan], Decoded], *, ahead: int
+) -> Generator[Job, None, None]:
     """``todo`` as jobs in order, each decoded on a worker thread ``ahead`` files before it is needed."""
     from collections import deque
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-decode")
-    waiting: deque[tuple[Job, Future]] = deque()
+    waiting: deque[tuple[Job, Future[Decoded]]] = deque()
     items = iter(todo)
 
     def refill() -> None:

@@ -14,13 +14,17 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import AudioError
 from .transcript import AudioTags, Chapter
 
 if TYPE_CHECKING:
-    import numpy
+    from fractions import Fraction
+
+    import numpy as np
+    from av.container import InputContainer
+    from numpy.typing import NDArray
 
 SAMPLE_RATE = 16_000
 
@@ -52,6 +56,17 @@ _BITRATES = {
 }
 _BITRATES[(False, 3)] = _BITRATES[(False, 2)]
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+# MPEG audio frame header fields; the layer is 4 - its two bits, so the reserved bits 00 give 4.
+_MPEG_HEADER_SIZE = 4
+_MPEG_SYNC, _MPEG_SYNC_LOW = 0xFF, 0xE0  # eleven set bits: all of byte 0, the top three of byte 1
+_MPEG_1, _MPEG_RESERVED_VERSION = 3, 1  # version bits (2 = MPEG-2, 0 = MPEG-2.5)
+_LAYER_II, _RESERVED_LAYER = 2, 4
+_RESERVED_RATE = 3  # sample rate index
+
+_ID3_HEADER_SIZE = 10  # "ID3", version, revision, flags, four syncsafe size bytes; a footer is as long
+_ID3_NO_VERSION = 0xFF  # never a valid ID3 version or revision byte
+_FTYP_MINOR_VERSION = 4  # offset of the minor version in an ftyp box's body, the one 4-byte field there that is not a brand
+_WAV_FMT_SIZE = 16  # a PCM fmt chunk: format, channels, sample rate, byte rate, block align, bits per sample
 
 
 # ---------------------------------------------------------------- sniffing
@@ -87,20 +102,20 @@ def _is_regular(path: Path) -> bool:
 
 def _id3_size(head: bytes) -> int:
     """Bytes taken by the ID3v2 tag at the start of ``head`` (0 when there is none)."""
-    if len(head) < 10 or head[:3] != b"ID3" or head[3] == 0xFF or head[4] == 0xFF:
+    if len(head) < _ID3_HEADER_SIZE or head[:3] != b"ID3" or head[3] == _ID3_NO_VERSION or head[4] == _ID3_NO_VERSION:
         return 0
     size_bytes = head[6:10]
     if any(b & 0x80 for b in size_bytes):
         return 0
     size = (size_bytes[0] << 21) | (size_bytes[1] << 14) | (size_bytes[2] << 7) | size_bytes[3]
-    footer = 10 if head[5] & 0x10 else 0
-    return 10 + size + footer
+    footer = _ID3_HEADER_SIZE if head[5] & 0x10 else 0
+    return _ID3_HEADER_SIZE + size + footer
 
 
 def _sniff_bytes(head: bytes, *, after_id3: bool) -> str | None:
     if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
         return "wav"
-    if head[:4] == b"OggS" and len(head) > 4 and head[4] == 0:
+    if head[:5] == b"OggS\x00":  # capture pattern, stream structure version 0
         return "ogg"
     if head[:4] == b"fLaC":
         return "flac"
@@ -117,7 +132,7 @@ def _sniff_bytes(head: bytes, *, after_id3: bool) -> str | None:
 def _is_audio_ftyp(head: bytes) -> bool:
     box_size = int.from_bytes(head[:4], "big")
     box = head[8 : max(8, min(box_size, len(head)))]
-    brands = [box[i : i + 4] for i in range(0, len(box) - 3, 4) if i != 4]  # skip minor version
+    brands = [box[i : i + 4] for i in range(0, len(box) - 3, 4) if i != _FTYP_MINOR_VERSION]
     if not brands or brands[0] in _IMAGE_BRANDS:
         return False
     return any(b in _MP4_BRANDS for b in brands)
@@ -139,21 +154,21 @@ def _is_mpeg_audio(data: bytes, *, frames_needed: int) -> bool:
 
 
 def _mpeg_frame_length(header: bytes) -> int | None:
-    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+    if len(header) < _MPEG_HEADER_SIZE or header[0] != _MPEG_SYNC or header[1] & _MPEG_SYNC_LOW != _MPEG_SYNC_LOW:
         return None
     version = (header[1] >> 3) & 0x3  # 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5, 1 reserved
     layer = 4 - ((header[1] >> 1) & 0x3)  # bits 00 (reserved) give 4
     bitrate_index = header[2] >> 4
     rate_index = (header[2] >> 2) & 0x3
-    if version == 1 or layer == 4 or bitrate_index in (0, 15) or rate_index == 3:
+    if version == _MPEG_RESERVED_VERSION or layer == _RESERVED_LAYER or bitrate_index in (0, 15) or rate_index == _RESERVED_RATE:
         return None
-    mpeg1 = version == 3
+    mpeg1 = version == _MPEG_1
     bitrate = _BITRATES[(mpeg1, layer)][bitrate_index] * 1000
     rate = _RATES[version][rate_index]
     padding = (header[2] >> 1) & 0x1
     if layer == 1:
         return (12 * bitrate // rate + padding) * 4
-    samples = 1152 if layer == 2 or mpeg1 else 576
+    samples = 1152 if layer == _LAYER_II or mpeg1 else 576
     return samples // 8 * bitrate // rate + padding
 
 
@@ -182,10 +197,11 @@ def _declared(path: Path, *, trusted_only: bool) -> float | None:
         info = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, struct.error):
         info = None
-    if info is not None and getattr(info.info, "length", 0):
-        if trusted_only and isinstance(info, MP3) and info.info.bitrate_mode == BitrateMode.UNKNOWN:
+    # mutagen declares ``FileType.info`` as None (each file type sets its own at load time).
+    if info is not None and getattr(cast(Any, info.info), "length", None):
+        if trusted_only and isinstance(info, MP3) and cast(Any, info.info).bitrate_mode == BitrateMode.UNKNOWN:
             return None
-        return float(info.info.length)
+        return float(cast(Any, info.info).length)
     if trusted_only or sniff(path) is None:
         return None
     import av
@@ -231,8 +247,8 @@ def _wav_header(path: Path) -> _WavHeader | None:
             while pos + 8 <= size:
                 f.seek(pos)
                 chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
-                if chunk_id == b"fmt " and chunk_size >= 16:
-                    byte_rate = struct.unpack("<I", f.read(16)[8:12])[0]
+                if chunk_id == b"fmt " and chunk_size >= _WAV_FMT_SIZE:
+                    byte_rate = struct.unpack("<I", f.read(_WAV_FMT_SIZE)[8:12])[0]
                 elif chunk_id == b"data":
                     return _WavHeader(byte_rate, chunk_size, max(0, min(chunk_size, size - pos - 8)))
                 pos += 8 + chunk_size + (chunk_size & 1)
@@ -267,7 +283,7 @@ def _check_length(path: Path, declared: float | None, decoded: float, *, skipped
 # ---------------------------------------------------------------- decoding
 
 
-def decode(path: Path) -> numpy.ndarray:
+def decode(path: Path) -> NDArray[np.float32]:
     """All of ``path`` as float32 mono samples at 16 kHz; AudioError when it cannot be trusted."""
     import numpy as np
 
@@ -275,7 +291,7 @@ def decode(path: Path) -> numpy.ndarray:
     return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
 
-def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[numpy.ndarray]:
+def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[NDArray[np.float32]]:
     """The samples of ``decode(path)`` in pieces of ``seconds`` (the last one shorter).
 
     Streaming callers see a truncation AudioError only after the last chunk
@@ -284,7 +300,7 @@ def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[numpy.ndarr
     """
     import numpy as np
 
-    size = int(round(seconds * SAMPLE_RATE))
+    size = round(seconds * SAMPLE_RATE)
     if size <= 0:
         raise ValueError(f"seconds must be positive, not {seconds}")
     path = Path(path)
@@ -296,7 +312,7 @@ def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[numpy.ndarr
         container = av.open(str(path))
     except av.FFmpegError as exc:
         raise AudioError(f"{path}: {_open_failure(path, exc)}") from exc
-    pending: list[np.ndarray] = []
+    pending: list[NDArray[np.float32]] = []
     pending_len = total = 0
     stats = _DecodeStats()
     with container:
@@ -323,17 +339,17 @@ class _DecodeStats:
     error: Exception | None = None
 
 
-def _decoded(path: Path, container: Any, stats: _DecodeStats) -> Iterator[numpy.ndarray]:
+def _decoded(path: Path, container: InputContainer, stats: _DecodeStats) -> Iterator[NDArray[np.float32]]:
     """Resampled float32 mono blocks; a damaged frame is skipped (and counted), as ffmpeg does."""
     import av
 
     if not container.streams.audio:
         if sniff(path) is None:  # FFmpeg opens text as "tty" video
             raise AudioError(f"{path}: not audio ({_describe(path)})")
-        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        kinds: list[str] = sorted({s.type for s in container.streams}) or ["no streams"]
         raise AudioError(f"{path}: no audio stream (the file holds {', '.join(kinds)})")
     stream = container.streams.audio[0]
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)  # to_ndarray(): float32
     packets = container.demux(stream)
     while True:
         try:
@@ -351,9 +367,9 @@ def _decoded(path: Path, container: Any, stats: _DecodeStats) -> Iterator[numpy.
             continue
         for frame in frames:
             for out in resampler.resample(frame):
-                yield out.to_ndarray().reshape(-1)
+                yield cast("NDArray[np.float32]", out.to_ndarray()).reshape(-1)
     for out in resampler.resample(None):
-        yield out.to_ndarray().reshape(-1)
+        yield cast("NDArray[np.float32]", out.to_ndarray()).reshape(-1)
 
 
 def _check_decoded(path: Path, decoded: float, stats: _DecodeStats) -> None:
@@ -526,13 +542,14 @@ def _av_fallback(
         return fields, chapters
     filled = {k: v or _first(meta.get(k)) for k, v in fields.items()}
     if not chapters and found:
+        # PyAV types a chapter's time base as Fraction | None (None for 0/0); FFmpeg gives every chapter one.
         chapters = tuple(
             Chapter(
-                start=float(c["start"] * c["time_base"]),
+                start=float(c["start"] * cast("Fraction", c["time_base"])),
                 title=str(c["metadata"].get("title") or f"Chapter {i + 1}"),
-                end=float(c["end"] * c["time_base"]) if c["end"] > c["start"] else None,
+                end=float(c["end"] * cast("Fraction", c["time_base"])) if c["end"] > c["start"] else None,
             )
-            for i, c in enumerate(sorted(found, key=lambda c: c["start"] * c["time_base"]))
+            for i, c in enumerate(sorted(found, key=lambda c: c["start"] * cast("Fraction", c["time_base"])))
         )
     return filled, chapters
 

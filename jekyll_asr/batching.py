@@ -12,13 +12,14 @@ longform.py) always go alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    import numpy
+    import numpy as np
+    from numpy.typing import NDArray
 
     from .engines import DecodeOptions, Engine
     from .transcript import Segment
@@ -30,7 +31,7 @@ T = TypeVar("T")
 log = logging.getLogger("jekyll_asr")
 
 
-def groups(items: Iterable[T], *, seconds: Callable[[T], float | None], options: Callable[[T], Any]) -> Iterator[list[T]]:
+def groups(items: Iterable[T], *, seconds: Callable[[T], float | None], options: Callable[[T], object]) -> Iterator[list[T]]:
     """Consecutive ``items`` in groups one engine call can take.
 
     ``seconds`` is an item's decoded length, or None for a long (streamed) file
@@ -60,8 +61,8 @@ def groups(items: Iterable[T], *, seconds: Callable[[T], float | None], options:
 
 
 def transcribe_group(
-    engine: "Engine", audios: list["numpy.ndarray"], options: "DecodeOptions"
-) -> list[tuple[list["Segment"], str] | Exception]:
+    engine: Engine, audios: list[NDArray[np.float32]], options: DecodeOptions
+) -> list[tuple[list[Segment], str] | Exception]:
     """(segments, language) per file, or the exception that stopped that file.
 
     One call when the engine batches across files; when that call fails, each
@@ -72,20 +73,20 @@ def transcribe_group(
     if many is not None and len(audios) > 1:
         try:
             return list(many(audios, options))
-        except Exception as exc:  # noqa: BLE001 - any failure: find the file at fault below
+        except Exception as exc:  # any failure: find the file at fault below
             log.debug("a group of %d files failed; transcribing them one by one", len(audios), exc_info=exc)
-    results: list[tuple[list["Segment"], str] | Exception] = []
+    results: list[tuple[list[Segment], str] | Exception] = []
     for audio in audios:
         try:
             results.append(engine.transcribe(audio, options))
-        except Exception as exc:  # noqa: BLE001 - reported for this file; the others go on
+        except Exception as exc:  # reported for this file; the others go on
             results.append(exc)
     return results
 
 
 def transcribe_batch(
-    engine: "Engine", files: list[tuple["Path", "numpy.ndarray | None"]], options: "DecodeOptions"
-) -> list[tuple[list["Segment"], str, float] | Exception]:
+    engine: Engine, files: Sequence[tuple[Path, NDArray[np.float32] | None]], options: DecodeOptions
+) -> list[tuple[list[Segment], str, float] | Exception]:
     """(segments, language, seconds) per file of one group from ``groups``, or its exception.
 
     A group is one long file (samples None: ``longform`` streams it block by
@@ -101,7 +102,9 @@ def transcribe_batch(
         if samples is None:
             try:
                 return [longform.transcribe(engine, path, None, options)]
-            except Exception as exc:  # noqa: BLE001 - reported for this file, like a short one's
+            except Exception as exc:  # reported for this file, like a short one's
                 return [exc]
-        results = transcribe_group(engine, [s for _, s in files], options)
-    return [r if isinstance(r, Exception) else (*r, s.size / SAMPLE_RATE) for (_, s), r in zip(files, results)]
+        # ``groups`` gives a long file (samples None) a group of its own: every file here has its samples.
+        short = cast("Sequence[tuple[Path, NDArray[np.float32]]]", files)
+        results = transcribe_group(engine, [s for _, s in short], options)
+    return [r if isinstance(r, Exception) else (*r, s.size / SAMPLE_RATE) for (_, s), r in zip(short, results, strict=True)]

@@ -8,21 +8,21 @@ the stat index and the cache, renders, and writes nothing.
 from __future__ import annotations
 
 import json
-
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .cache import CacheEntry
 from .config import Settings
 from .errors import FrontMatterError, JekyllAsrError, OutputConflict
+from .find import SiteAudio, scan_site
 from .fsutil import atomic_write
 from .outputs import OutputManifest
 from .render import RenderPlan, document_update, document_value, managed_value, plan_outputs, render_outputs, values_for
 from .renderindex import RenderIndex
 from .report import Report
-from .find import SiteAudio, scan_site
 from .sources import fetch_and_transcribe
 from .store import Store
 from .transcribing import Work, decode_options, word_settings
@@ -40,7 +40,7 @@ class Shard:
     count: int
 
     @classmethod
-    def parse(cls, text: str) -> "Shard":
+    def parse(cls, text: str) -> Shard:
         from .errors import UsageError
 
         m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
@@ -106,7 +106,7 @@ def build(
                 fetcher.close()
         report.cached = [k for k in dict.fromkeys(report.cached) if k not in set(report.transcribed)]
         manifest = store.manifest()
-        _write_outputs(settings, site_audio, plans, entries, fresh, manifest, report, force=force, rendered=rendered)
+        _write_outputs(settings, site_audio, plans, entries=entries, fresh=fresh, manifest=manifest, report=report, force=force, rendered=rendered)
         rendered.forget_missing({p.key for p in plans})
         names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
         urls.forget_missing(set(site_audio.urls))
@@ -121,11 +121,11 @@ def _write_outputs(
     settings: Settings,
     site_audio: SiteAudio,
     plans: list[RenderPlan],
+    *,
     entries: dict[str, CacheEntry],
     fresh: dict[str, dict[str, Any]],
     manifest: OutputManifest,
     report: Report,
-    *,
     force: bool,
     rendered: RenderIndex,
 ) -> None:
@@ -189,6 +189,6 @@ def _update_documents(settings: Settings, site_audio: SiteAudio, by_key: dict[st
 def _same(current: Any, wanted: dict[str, Any]) -> bool:
     """Whether the post's managed value (as JSON keeps it) already equals ``wanted``."""
 
-    return current == json.loads(json.dumps(wanted, default=str))
+    return bool(current == json.loads(json.dumps(wanted, default=str)))
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -157,7 +158,7 @@ def _str(value: Any) -> str:
 
 
 def _opt_str(value: Any) -> str | None:
-    if value is None or value == "" or value == "auto":
+    if value is None or value in {"", "auto"}:
         return None
     return _str(value)
 

@@ -25,7 +25,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -35,6 +35,8 @@ _DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
 _SUPPORTED_BINARY_VERSIONS = (5, 6)
 N_TIMESTAMPS = 1501  # <|0.00|> ... <|30.00|>
 MAX_INITIAL_TIMESTAMP_INDEX = 50  # openai/whisper: the first timestamp is at most 1.0 s
+_MULTILINGUAL_VOCAB_SIZE = 51865  # English-only Whisper models have one token fewer
+_FUSED_QKV = 3  # projections fused in self-attention's linear_0 (cross-attention fuses k|v: 2)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,22 @@ class Ct2Model:
     revision: int
     variables: dict[str, np.ndarray]
     aliases: dict[str, str]  # alias -> the variable it names (already resolved in ``variables``)
+
+
+class WhisperDims(TypedDict):
+    """Whisper's dimensions, read from the tensor shapes: ``WhisperConfig`` keyword arguments."""
+
+    d_model: int
+    num_mel_bins: int
+    vocab_size: int
+    max_source_positions: int
+    max_target_positions: int
+    encoder_layers: int
+    decoder_layers: int
+    encoder_ffn_dim: int
+    decoder_ffn_dim: int
+    encoder_attention_heads: int
+    decoder_attention_heads: int
 
 
 def read_model_bin(path: Path) -> Ct2Model:
@@ -115,12 +133,13 @@ def _weights(model: Ct2Model) -> dict[str, np.ndarray]:
         if scale is not None:
             q = value.astype(np.float32)
             if scale.ndim == 0:  # int16: one scale for the tensor
-                value = q / scale.astype(np.float32)
+                out[name] = q / scale.astype(np.float32)
             else:  # int8: one scale per output row (conv weights flattened per row)
-                value = q / scale.astype(np.float32).reshape((-1,) + (1,) * (q.ndim - 1))
+                out[name] = q / scale.astype(np.float32).reshape((-1,) + (1,) * (q.ndim - 1))
         elif value.dtype.kind != "f":
             raise ModelError(f"unexpected {value.dtype} tensor {name} without a scale")
-        out[name] = value
+        else:
+            out[name] = value
     return out
 
 
@@ -131,13 +150,13 @@ def _scalar(model: Ct2Model, name: str) -> int:
         raise ModelError(f"model.bin has no {name}: not a Whisper model") from exc
 
 
-def state_dict(model: Ct2Model) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+def state_dict(model: Ct2Model) -> tuple[dict[str, np.ndarray], WhisperDims]:
     """Transformers-named tensors and the dimensions read from their shapes."""
     if model.spec != "WhisperSpec":
         raise ModelError(f"model.bin holds a {model.spec}, not a Whisper model")
     w = _weights(model)
     d_model = w["encoder/conv1/weight"].shape[0]
-    dims = {
+    dims: WhisperDims = {
         "d_model": d_model,
         "num_mel_bins": w["encoder/conv1/weight"].shape[1],
         "vocab_size": w["decoder/embeddings/weight"].shape[0],
@@ -151,11 +170,11 @@ def state_dict(model: Ct2Model) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         "decoder_attention_heads": _scalar(model, "decoder/num_heads"),
     }
     sd: dict[str, np.ndarray] = {}
-    for side in ("encoder", "decoder"):
+    for side, layers in (("encoder", dims["encoder_layers"]), ("decoder", dims["decoder_layers"])):
         prefix = f"model.{side}"
         sd[f"{prefix}.embed_positions.weight"] = w[f"{side}/position_encodings/encodings"]
         _layer_norm(sd, f"{prefix}.layer_norm", w, f"{side}/layer_norm")
-        for i in range(dims[f"{side}_layers"]):
+        for i in range(layers):
             src, dst = f"{side}/layer_{i}", f"{prefix}.layers.{i}"
             _attention(sd, f"{dst}.self_attn", w, f"{src}/self_attention", fused=3, d=d_model)
             _layer_norm(sd, f"{dst}.self_attn_layer_norm", w, f"{src}/self_attention/layer_norm")
@@ -181,20 +200,21 @@ def _count_layers(w: dict[str, np.ndarray], side: str) -> int:
     return n
 
 
-def _layer_norm(sd: dict, dst: str, w: dict, src: str) -> None:
+def _layer_norm(sd: dict[str, np.ndarray], dst: str, w: dict[str, np.ndarray], src: str) -> None:
     sd[f"{dst}.weight"] = w[f"{src}/gamma"]
     sd[f"{dst}.bias"] = w[f"{src}/beta"]
 
 
-def _linear(sd: dict, dst: str, w: dict, src: str) -> None:
+def _linear(sd: dict[str, np.ndarray], dst: str, w: dict[str, np.ndarray], src: str) -> None:
     sd[f"{dst}.weight"] = w[f"{src}/weight"]
     sd[f"{dst}.bias"] = w[f"{src}/bias"]
 
 
-def _attention(sd: dict, dst: str, w: dict, src: str, *, fused: int, d: int) -> None:
+def _attention(sd: dict[str, np.ndarray], dst: str, w: dict[str, np.ndarray], src: str, *, fused: int, d: int) -> None:
     """Split CT2's fused projections; Whisper's k_proj has no bias (CT2 stores zeros)."""
     names = ("q_proj", "k_proj", "v_proj")
-    if fused == 3:  # self-attention: linear_0 = q|k|v, linear_1 = out
+    parts: list[tuple[tuple[str, ...], str]]
+    if fused == _FUSED_QKV:  # self-attention: linear_0 = q|k|v, linear_1 = out
         parts = [(names, f"{src}/linear_0")]
         out = f"{src}/linear_1"
     else:  # cross-attention: linear_0 = q, linear_1 = k|v, linear_2 = out
@@ -241,9 +261,10 @@ def special_tokens(vocab: list[str]) -> SpecialTokens:
                          ids["transcribe"], ids["startofprev"], ids["notimestamps"], languages)
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read {path}: {exc}") from exc
 
@@ -297,7 +318,7 @@ def _tokenizer(ct2_dir: Path, vocab: list[str], tokens: SpecialTokens, work: Pat
     return tok
 
 
-def _generation_config(tokens: SpecialTokens, ct2_config: dict, dims: dict, multilingual: bool) -> Any:
+def _generation_config(tokens: SpecialTokens, ct2_config: dict[str, Any], dims: WhisperDims, multilingual: bool) -> Any:
     from transformers import GenerationConfig
 
     heads = ct2_config.get("alignment_heads") or [
@@ -312,7 +333,7 @@ def _generation_config(tokens: SpecialTokens, ct2_config: dict, dims: dict, mult
         # Without a task (or the deprecated forced_decoder_ids) transformers prompts
         # <|sot|><|lang|> with no task token and the model babbles.
         extra["task"] = "transcribe"
-    return GenerationConfig(
+    return GenerationConfig(  # type: ignore[no-untyped-call]
         alignment_heads=[list(h) for h in heads],
         begin_suppress_tokens=list(ct2_config.get("suppress_ids_begin", [220, tokens.eot])),
         suppress_tokens=list(ct2_config.get("suppress_ids", [])),
@@ -342,25 +363,26 @@ def convert_ct2_to_transformers(ct2_dir: Path, out_dir: Path) -> None:
     ct2_config = _read_json(ct2_dir / "config.json") if (ct2_dir / "config.json").is_file() else {}
     vocab = _vocabulary(ct2_dir, dims["vocab_size"])
     tokens = special_tokens(vocab)
-    multilingual = bool(tokens.languages) and dims["vocab_size"] >= 51865
+    multilingual = bool(tokens.languages) and dims["vocab_size"] >= _MULTILINGUAL_VOCAB_SIZE
 
     from transformers.utils import logging as hf_logging
 
     bars_were_on = hf_logging.is_progress_bar_enabled()
     if bars_were_on:  # "Writing model shards" bars mean nothing to a site builder
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
-        _write_checkpoint(weights, dims, ct2_dir, ct2_config, vocab, tokens, multilingual, out_dir)
+        _write_checkpoint(
+            weights, dims, ct2_dir=ct2_dir, ct2_config=ct2_config, vocab=vocab, tokens=tokens, multilingual=multilingual, out_dir=out_dir
+        )
     finally:
         if bars_were_on:
-            hf_logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
-def _write_checkpoint(weights: dict[str, np.ndarray], dims: dict[str, int], ct2_dir: Path, ct2_config: dict,
+def _write_checkpoint(weights: dict[str, np.ndarray], dims: WhisperDims, *, ct2_dir: Path, ct2_config: dict[str, Any],
                       vocab: list[str], tokens: SpecialTokens, multilingual: bool, out_dir: Path) -> None:
     import torch
-    from transformers import (WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperProcessor)
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperProcessor
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -383,8 +405,8 @@ def _write_checkpoint(weights: dict[str, np.ndarray], dims: dict[str, int], ct2_
         checkpoint = work / "checkpoint"
         model.save_pretrained(checkpoint, safe_serialization=True)
         _set_default_dtype(checkpoint / "config.json", "float32")
-        processor = WhisperProcessor(
-            feature_extractor=WhisperFeatureExtractor(feature_size=dims["num_mel_bins"]),
+        processor = WhisperProcessor(  # type: ignore[no-untyped-call]
+            feature_extractor=WhisperFeatureExtractor(feature_size=dims["num_mel_bins"]),  # type: ignore[no-untyped-call]
             tokenizer=_tokenizer(ct2_dir, vocab, tokens, work),
         )
         processor.save_pretrained(checkpoint)

@@ -32,6 +32,8 @@ FEED_SUFFIXES = (".xml", ".rss")
 PODCAST_NAMESPACE = 'xmlns:podcast="https://podcastindex.org/namespace/1.0"'
 _SKIPPED = {"_site", "vendor", "node_modules"}
 _MAX_BYTES = 1_000_000
+_MAX_TEMPLATES = 20  # layouts and includes followed from one feed, a guard against include cycles
+_NAMED = 3  # templates named in advice before "and N more"
 _INCLUDE = re.compile(r"\{%-?\s*include\s+([^\s%{}]+)")
 _FOR = re.compile(r"\{%-?\s*for\s+([A-Za-z_]\w*)\s+in\b")
 _LOOP_TAG = re.compile(r"\{%-?\s*(?:for\s+([A-Za-z_]\w*)\s+in\s+([A-Za-z_]\w*)?|(endfor)\b)")
@@ -212,7 +214,7 @@ def _related(site: Path, data: dict[str, Any], text: str, config: dict[str, Any]
     found: list[tuple[str, str]] = []
     pending: list[tuple[dict[str, Any], str]] = [(data, text)]
     seen: set[str] = set()
-    while pending and len(seen) < 20:
+    while pending and len(seen) < _MAX_TEMPLATES:
         data, text = pending.pop(0)
         layout = data.get("layout") if isinstance(data, dict) else None
         picked = _layout_file(site, layout, config) if isinstance(layout, str) and layout else None
@@ -353,7 +355,7 @@ def _short_notes(feeds: list[Feed], plugins: list[str] | tuple[str, ...]) -> lis
     todo += [f"the {p} plugin's template" for p in plugins]
     if not todo:
         return []
-    names = ", ".join(todo[:3]) + (f" and {len(todo) - 3} more" if len(todo) > 3 else "")
+    names = ", ".join(todo[:_NAMED]) + (f" and {len(todo) - _NAMED} more" if len(todo) > _NAMED else "")
     return [f"the transcript tags go in {names} once documents link audio: run `jekyll-asr init` again then to see where"]
 
 

@@ -44,6 +44,7 @@ class SiteAudio:
 
 # Names that promise audio: such a file that is not audio by content is reported, not skipped in silence.
 _AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
+_NAMED = 3  # documents named on a report line before "and N more"
 
 
 def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None, urls: Any = None) -> SiteAudio:
@@ -110,8 +111,8 @@ def _feeds_carry_transcripts(site: Path) -> bool:
 
 def linked_from(paths: list[Path]) -> str:
     """``a.md, b.md and 3 more``: the documents linking a URL, for its report line."""
-    shown = ", ".join(p.as_posix() for p in paths[:3])
-    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    shown = ", ".join(p.as_posix() for p in paths[:_NAMED])
+    return shown + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
 
 
 class _OutsideSite:
@@ -165,7 +166,7 @@ class DocumentMemo:
         self._saved = json.dumps(self.documents, sort_keys=True)
 
     @classmethod
-    def load(cls, path: Path) -> "DocumentMemo":
+    def load(cls, path: Path) -> DocumentMemo:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             if raw.get("version") == cls.VERSION and isinstance(raw.get("documents"), dict):

@@ -45,7 +45,7 @@ class FrontMatter:
     ending of the opening fence line, used for lines the tool writes.
     """
 
-    data: dict
+    data: dict[str, Any]
     start: int
     end: int
     body_start: int
@@ -150,10 +150,10 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
-def _load(yaml_text: str, *, first_line: int) -> dict:
+def _load(yaml_text: str, *, first_line: int) -> dict[str, Any]:
     """The YAML between the fences as a dict; ``first_line`` turns YAML line numbers into file lines."""
     try:
-        data = yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        data = yaml.load(yaml_text, Loader=_Loader)  # CSafeLoader/SafeLoader only
     except yaml.MarkedYAMLError as exc:
         raise FrontMatterError(_yaml_message(exc, first_line)) from exc
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
@@ -252,7 +252,8 @@ class _Dumper(yaml.SafeDumper):
         # Psych merges on a '<<' key even when it is quoted; an explicit !!str tag stops it.
         if kind is yaml.ScalarNode and value == "<<":
             return "tag:yaml.org,2002:merge"
-        return super().resolve(kind, value, implicit)
+        tag: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
+        return tag
 
 
 # Plain scalars Jekyll's Psych reads as something other than the string PyYAML meant:
@@ -322,5 +323,5 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)

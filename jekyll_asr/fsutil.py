@@ -7,6 +7,7 @@ new one, never half of either.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -14,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 from .errors import JekyllAsrError, PathError
-
 
 # atomic_write's temp files: mkstemp's ".NAME." + 8 random characters + ".tmp".
 _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
@@ -50,10 +50,8 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise JekyllAsrError(f"cannot write {path}: {exc.strerror or exc}") from exc
     _fsync_dir(path.parent)
 

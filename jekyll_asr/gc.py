@@ -13,9 +13,10 @@ go too: gc holds the build lock, so no build is writing them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .cache import TranscriptCache
 from .config import Settings

@@ -37,9 +37,10 @@ Corrections take precedence over glossary fixes. A file of only
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -64,7 +65,7 @@ class Glossary:
     terms: tuple[Term, ...] = ()
 
     @classmethod
-    def from_config(cls, entries: list[Any] | tuple[Any, ...] | None) -> "Glossary":
+    def from_config(cls, entries: list[Any] | tuple[Any, ...] | None) -> Glossary:
         """Terms from config/front matter entries; duplicates keep the first spelling."""
         terms: list[Term] = []
         seen: set[str] = set()

@@ -117,9 +117,10 @@ def body_span(resp: requests.Response, offset: int) -> tuple[int, int | None]:
     """(where the body goes in the file, the whole size if known): a 206 continues at ``offset``,
     anything else (a 200 to a range request too) is the whole file again. Raises CannotResume."""
     first, whole = _content_range(resp)
-    if (resp.status_code == 416 and offset) or (resp.status_code == 206 and first != offset):
+    partial = resp.status_code == HTTPStatus.PARTIAL_CONTENT
+    if (resp.status_code == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE and offset) or (partial and first != offset):
         raise CannotResume
-    return (offset, whole) if resp.status_code == 206 else (0, _int(resp.headers.get("Content-Length")))
+    return (offset, whole) if partial else (0, _int(resp.headers.get("Content-Length")))
 
 
 def body_chunks(resp: requests.Response, chunk_size: int, *, offset: int, timeout: float) -> Iterator[bytes]:

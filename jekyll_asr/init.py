@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import yaml
 
@@ -207,7 +208,7 @@ def _check_appended(path: Path, data: bytes) -> None:
         raise ConfigError(f"{path}: " + "; ".join(errors))
 
 
-def _destination(rel: PurePosixPath, config: dict) -> PurePosixPath:
+def _destination(rel: PurePosixPath, config: dict[str, Any]) -> PurePosixPath:
     """Where a shipped file goes: honours Jekyll's own ``includes_dir`` and ``plugins_dir``."""
     top = rel.parts[0]
     if top == INCLUDES_DIR and isinstance(config.get("includes_dir"), str):
@@ -290,7 +291,7 @@ def _feed_choice(feed: bool | None, own: list[Feed], jekyll_feed: bool, plugins:
 
 
 def _copy_files(
-    site: Path, config: dict, *, force: bool, plugin: bool, feed: bool, feed_why: str, dry_run: bool = False
+    site: Path, config: dict[str, Any], *, force: bool, plugin: bool, feed: bool, feed_why: str, dry_run: bool = False
 ) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
     """Copy the shipped files (``dry_run``: only say which): (written, unchanged, kept, skipped)."""
     root = site_templates()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+_FOLDER_MAX_CHARS = 200  # longer text is prose (a summary, a description), not a folder name
+
 
 def jekyll_settings(site: Path, config: dict[str, Any]) -> dict[str, Any]:
     """What the tool reads from the Jekyll part of ``_config.yml``."""
@@ -31,7 +33,7 @@ def jekyll_settings(site: Path, config: dict[str, Any]) -> dict[str, Any]:
 
 def _folder_like(text: str) -> bool:
     """A value that could name a folder: short, one line, no URL, no ``..`` (a podcast summary is not)."""
-    return bool(text) and len(text) < 200 and "\n" not in text and "://" not in text and ".." not in text.split("/")
+    return bool(text) and len(text) < _FOLDER_MAX_CHARS and "\n" not in text and "://" not in text and ".." not in text.split("/")
 
 
 def _is_dir(path: Path) -> bool:

@@ -6,11 +6,12 @@ error; either way the cache and outputs are written by one process only.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import LockError
 
@@ -23,7 +24,7 @@ class SiteLock:
         self.say = say
         self._fd: int | None = None
 
-    def __enter__(self) -> "SiteLock":
+    def __enter__(self) -> SiteLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_local_state(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -33,7 +34,7 @@ class SiteLock:
             holder = _read_holder(fd)
             if not self.wait:
                 os.close(fd)
-                raise LockError(f"another jekyll-asr build{holder} is running on this site; try again when it ends")
+                raise LockError(f"another jekyll-asr build{holder} is running on this site; try again when it ends") from None
             self.say(f"jekyll-asr: waiting for another build{holder} of this site to finish…")
             deadline = time.monotonic() + self.timeout
             while True:
@@ -69,7 +70,5 @@ def _ignore_local_state(state_dir: Path) -> None:
     """Machine-local state must never be committed by accident."""
     gitignore = state_dir / ".gitignore"
     if not gitignore.exists():
-        try:
+        with contextlib.suppress(OSError):
             gitignore.write_text("*\n")
-        except OSError:
-            pass

@@ -15,7 +15,8 @@ from .audio import SAMPLE_RATE, decode, decode_chunks, duration
 from .transcript import Segment
 
 if TYPE_CHECKING:
-    import numpy
+    import numpy as np
+    from numpy.typing import NDArray
 
     from .engines import DecodeOptions, Engine
 
@@ -25,7 +26,7 @@ SEARCH_SECONDS = 20.0  # where to look for a pause before the end of a block
 FRAME = SAMPLE_RATE // 10  # 100 ms
 
 
-def quietest_cut(samples: "numpy.ndarray", *, search: int) -> int:
+def quietest_cut(samples: NDArray[np.float32], *, search: int) -> int:
     """Sample index of the quietest 100 ms frame in the last ``search`` samples."""
     import numpy as np
 
@@ -38,7 +39,7 @@ def quietest_cut(samples: "numpy.ndarray", *, search: int) -> int:
 
 
 def transcribe_path(
-    engine: "Engine", path: Path, options: "DecodeOptions", *, block_seconds: float = BLOCK_SECONDS
+    engine: Engine, path: Path, options: DecodeOptions, *, block_seconds: float = BLOCK_SECONDS
 ) -> tuple[list[Segment], str, float]:
     """Segments, language and duration of ``path``, decoded and transcribed block by block."""
     import numpy as np
@@ -64,20 +65,20 @@ def transcribe_path(
     return segments, language, (offset + carry.size) / SAMPLE_RATE
 
 
-def _pin_language(options: "DecodeOptions", language: str) -> "DecodeOptions":
+def _pin_language(options: DecodeOptions, language: str) -> DecodeOptions:
     from dataclasses import replace
 
     return replace(options, language=language) if language not in ("", "und") else options
 
 
-def load_short(path: Path) -> "numpy.ndarray | None":
+def load_short(path: Path) -> NDArray[np.float32] | None:
     """The whole waveform of a short file, or None for a long one (streamed by ``transcribe``)."""
     declared = duration(path)
     return None if declared is not None and declared > LONG_FILE_SECONDS else decode(path)
 
 
 def transcribe(
-    engine: "Engine", path: Path, samples: "numpy.ndarray | None", options: "DecodeOptions"
+    engine: Engine, path: Path, samples: NDArray[np.float32] | None, options: DecodeOptions
 ) -> tuple[list[Segment], str, float]:
     """Segments, language and duration: from ``samples`` when given, else block by block."""
     if samples is None:

@@ -101,10 +101,11 @@ def model_identity(name: str, *, revision: str = "main") -> str:
     kind, value = _classify(name)
     if kind == "bundled":
         model = BUNDLED[name]
-        pins = ",".join(f"{p}=={v}" for p, v in zip(model.packages, model.versions()))
+        pins = ",".join(f"{p}=={v}" for p, v in zip(model.packages, model.versions(), strict=True))
         return f"whisper-{name}@{pins}"
     if kind == "local":
-        return f"local:{value.name}:{_local_fingerprint(value)}"
+        path = Path(value)
+        return f"local:{path.name}:{_local_fingerprint(path)}"
     return f"{value}@{revision}"
 
 
@@ -114,7 +115,7 @@ def transformers_checkpoint(name: str, *, revision: str = "main") -> str:
     if kind == "bundled":
         out = models_home() / "transformers" / f"{name}-{BUNDLED[name].tag()}"
         return str(_once(out, lambda dst: _convert_ct2(Path(ctranslate2_model(name)), dst)))
-    path = value if kind == "local" else _download(name, str(value), revision)
+    path = Path(value) if kind == "local" else _download(name, str(value), revision)
     if _is_transformers_dir(path):
         return str(path)
     if (path / "model.bin").is_file():  # a CTranslate2 directory: convert it once
@@ -129,7 +130,7 @@ def ctranslate2_model(name: str, *, revision: str = "main") -> str:
     if kind == "bundled":
         return str(_bundled_ct2_dir(BUNDLED[name]))
     if kind == "local":
-        path = value
+        path = Path(value)
     else:
         repo = _CT2_REPOS.get(str(value), str(value))
         if repo != value and revision != "main":
@@ -246,9 +247,15 @@ def _convert_transformers(checkpoint: Path, out: Path) -> None:
 def _download(name: str, repo: str, revision: str) -> Path:
     """snapshot_download, offline when HF_HUB_OFFLINE is set; failures become one ModelError."""
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, HFValidationError,
-                                        LocalEntryNotFoundError, OfflineModeIsEnabled,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     offline = any(os.environ.get(v, "").upper() in ("1", "ON", "YES", "TRUE")
                   for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))

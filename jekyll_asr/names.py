@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 from .fsutil import atomic_write
 
@@ -40,7 +41,7 @@ class NameIndex:
         self._saved = dict(self.names)
 
     @classmethod
-    def load(cls, path: Path) -> "NameIndex":
+    def load(cls, path: Path) -> NameIndex:
         """The committed names; a missing, corrupt or unknown-version file is empty (names are re-derived)."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))

@@ -29,10 +29,11 @@ episode-40 (twelve paragraphs, 1.2-3.2 s pauses) they find 12/12 breaks with
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .transcript import Chapter, Segment, Transcript
 
@@ -41,6 +42,7 @@ _UNSPACED = frozenset({"zh", "ja", "th", "lo", "my", "km", "bo", "yue"})
 _SENTENCE_END = re.compile(r"""[.!?…。！？]['"’”»)\]]*\s*$""")
 _MIN_RATE_SEGMENTS = 4  # fewer usable segments give no trustworthy speaking rate
 _MIN_RATE_CHARS = 20
+_MIN_RATE_SECONDS = 0.2  # shorter segments give no trustworthy rate either
 _MIN_WORDS_FOR_ESTIMATE = 8  # an estimated pause never leaves a paragraph this short
 _CONTIGUOUS_GAP = 0.1  # median gap below this: segment ends run on through silences
 
@@ -87,7 +89,7 @@ def _word_count(text: str, language: str) -> int:
 
 
 def _unspaced(language: str) -> bool:
-    return language.split("-")[0].lower() in _UNSPACED
+    return language.split("-", maxsplit=1)[0].lower() in _UNSPACED
 
 
 def _speaking_rate(segments: Sequence[Segment]) -> float | None:
@@ -99,7 +101,7 @@ def _speaking_rate(segments: Sequence[Segment]) -> float | None:
     rates = sorted(
         len(s.text.strip()) / (s.end - s.start)
         for s in segments
-        if len(s.text.strip()) >= _MIN_RATE_CHARS and s.end - s.start > 0.2
+        if len(s.text.strip()) >= _MIN_RATE_CHARS and s.end - s.start > _MIN_RATE_SECONDS
     )
     if len(rates) < _MIN_RATE_SEGMENTS:
         return None
@@ -108,11 +110,12 @@ def _speaking_rate(segments: Sequence[Segment]) -> float | None:
 
 def _pauses_after(segments: Sequence[Segment]) -> list[tuple[float, float]]:
     """(measured gap, estimated trailing silence) after each segment."""
-    gaps = [max(0.0, b.start - a.end) for a, b in zip(segments, segments[1:])] + [0.0]
-    contiguous = len(gaps) < 2 or statistics.median(gaps[:-1]) < _CONTIGUOUS_GAP
+    gaps = [max(0.0, b.start - a.end) for a, b in itertools.pairwise(segments)] + [0.0]
+    measured = gaps[:-1]  # the last segment has no next one
+    contiguous = not measured or statistics.median(measured) < _CONTIGUOUS_GAP
     rate = _speaking_rate(segments) if contiguous else None
     out = []
-    for seg, gap in zip(segments, gaps):
+    for seg, gap in zip(segments, gaps, strict=True):
         excess = (seg.end - seg.start) - len(seg.text.strip()) / rate if rate else 0.0
         out.append((gap, max(0.0, excess)))
     return out
@@ -134,7 +137,7 @@ def build_paragraphs(
     paragraphs: list[Paragraph] = []
     current: list[Segment] = []
     words = 0
-    for seg, (gap, excess), next_start in zip(segments, pauses, next_starts):
+    for seg, (gap, excess), next_start in zip(segments, pauses, next_starts, strict=True):
         current.append(seg)
         words += _word_count(seg.text, transcript.language)
         sentence = ends_sentence(seg.text)

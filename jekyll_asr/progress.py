@@ -15,9 +15,13 @@ import io
 import os
 import sys
 import time
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 from .build import Progress
+
+_KILO = 1000  # decimal units, as download tools print sizes
+_NO_DECIMALS_FROM = 100  # "148 kB" but "51.2 MB"
 
 
 @contextlib.contextmanager
@@ -49,7 +53,7 @@ def _is_terminal(stream: IO[str]) -> bool:
 
 def format_seconds(seconds: float) -> str:
     """``1:02:03`` or ``2:03``: audio lengths and ETAs."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -174,12 +178,12 @@ class _Bars(_Counter):
 
 def format_bytes(size: int) -> str:
     """``148 kB``, ``51.2 MB``: download sizes."""
-    if size < 1000:
+    if size < _KILO:
         return f"{size} B"
     for unit in ("kB", "MB", "GB"):
-        size_f = size / 1000
-        if size_f < 1000 or unit == "GB":
-            return f"{size_f:.0f} {unit}" if size_f >= 100 else f"{size_f:.1f} {unit}"
+        size_f = size / _KILO
+        if size_f < _KILO or unit == "GB":
+            return f"{size_f:.0f} {unit}" if size_f >= _NO_DECIMALS_FROM else f"{size_f:.1f} {unit}"
         size = int(size_f)
     return f"{size} B"
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 # Extensions that promise audio (a file is still recognised by its content, never by this).
 AUDIO_EXTENSIONS = (".mp3", ".m4a", ".m4b", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wav", ".webm", ".weba", ".aif", ".aiff", ".mp4a")
@@ -192,8 +193,7 @@ def _patterns_in(text: str, config: dict[str, Any], source: str) -> list[Pattern
     for m in _TEMPLATE_ATTR.finditer(text):
         attr, template = m.group(1).lower(), m.group(3)
         outputs = list(_LIQUID_OUT.finditer(template))
-        page_vars = [(o, _page_var(o.group(1))) for o in outputs]
-        page_vars = [(o, v) for o, v in page_vars if v is not None]
+        page_vars = [(o, v) for o in outputs if (v := _page_var(o.group(1))) is not None]
         if len(page_vars) != 1:
             continue
         out, var = page_vars[0]
@@ -256,10 +256,8 @@ def references_from_theme(data: dict[str, Any], patterns: list[Pattern]) -> Iter
         text = str(value).strip()
         if not text or "\n" in text:
             continue
-        if "://" in text or text.startswith("/"):
-            ref = text + pattern.suffix  # already a URL or a site path: the prefix is the site's own
-        else:
-            ref = pattern.prefix + text + pattern.suffix
+        # already a URL or a site path: the prefix is the site's own
+        ref = text + pattern.suffix if "://" in text or text.startswith("/") else pattern.prefix + text + pattern.suffix
         group = groups.setdefault(pattern.var, len(groups) + 1000)  # the same variable with .mp3 and .ogg: encodings
         yield Reference(ref, f"{pattern.source} ({{{{ page.{pattern.var} }}}})", True, group)
 

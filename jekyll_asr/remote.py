@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -251,11 +252,11 @@ class Fetcher:
         offset, validator = self._resume_point(job)
         etag, modified = (job.known.etag, job.known.last_modified) if job.known is not None else (None, None)
         with self._get(job.url, httpclient.request_headers(offset, validator, etag, modified)) as resp:
-            if resp.status_code == 304 and job.known is not None:
+            if resp.status_code == HTTPStatus.NOT_MODIFIED and job.known is not None:
                 stored = self.stored_path(job.known.sha256)
                 return Fetched(job.url, job.known, stored, downloaded=False, not_modified=True)
             offset, total = httpclient.body_span(resp, offset)  # a 200 to a range request: the whole file again
-            if resp.status_code >= 300:
+            if resp.status_code >= HTTPStatus.MULTIPLE_CHOICES:
                 raise RemoteError(f"{job.url}: {httpclient.status_line(resp, self._http.tries)}")
             ctype = httpclient.media_type(resp)
             html = ctype in ("text/html", "application/xhtml+xml")

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-from typing import Any
 
+from . import frontmatter
 from .cache import CacheEntry
 from .config import Settings
-from . import frontmatter
 from .errors import FrontMatterError, PathError
 from .scan import AudioFile
 from .site import Document
 
+if TYPE_CHECKING:
+    from .writers import RenderContext
+
 # config format name -> writer module name (jekyll_asr.writers.WRITERS)
 # sniffed container -> the MIME type a feed enclosure announces
-MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac", "mp4": "audio/mp4", "webm": "audio/webm", "aiff": "audio/aiff"}
+MEDIA_TYPES = {
+    "mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac", "mp4": "audio/mp4", "webm": "audio/webm", "aiff": "audio/aiff",
+}
 FORMAT_WRITERS = {"md": "markdown", "vtt": "vtt", "srt": "srt", "json": "podcast_json", "txt": "text", "chapters": "chapters_json"}
 
 
@@ -130,7 +135,7 @@ def output_paths(settings: Settings, slug: str) -> dict[str, str]:
     return out
 
 
-def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry):
+def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> RenderContext:
     from .glossary import Glossary, apply, load_corrections
     from .paragraphs import build_paragraphs
     from .writers import RenderContext

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from . import __version__
 from .config import Settings
@@ -34,7 +34,6 @@ def _templates_signature(settings: Settings) -> list[Any]:
 
     signature: list[Any] = []
     for folder in [settings.site / settings.templates_dir, *template_dirs()]:
-        folder = Path(folder)
         if folder.is_dir():
             for name in sorted(os.listdir(folder)):
                 if name.endswith(".j2"):
@@ -42,11 +41,19 @@ def _templates_signature(settings: Settings) -> list[Any]:
     return signature
 
 
+class _Entry(TypedDict):
+    """What was rendered for one audio file: the inputs' fingerprint, the outputs' stamps, the managed value."""
+
+    fingerprint: str
+    outputs: dict[str, list[int] | None]
+    value: dict[str, Any]
+
+
 class RenderIndex:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.path = settings.state_path / "rendered.json"
-        self.entries: dict[str, Any] = {}
+        self.entries: dict[str, _Entry] = {}
         self.dirty = False
         self._common: str | None = None
         try:
@@ -59,7 +66,10 @@ class RenderIndex:
     def _common_part(self) -> str:
         if self._common is None:
             s = self.settings
-            data = [__version__, s.formats, s.includes_dir, s.captions_dir, s.baseurl, s.glossary, s.paragraph_pause, s.front_matter_key, _templates_signature(s)]
+            data = [
+                __version__, s.formats, s.includes_dir, s.captions_dir, s.baseurl, s.glossary, s.paragraph_pause, s.front_matter_key,
+                _templates_signature(s),
+            ]
             self._common = json.dumps(data, default=str, sort_keys=True)
         return self._common
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # some file failed (or, for check, is stale); the others were still done
@@ -14,6 +15,26 @@ EXIT_USAGE = 2  # usage or configuration error
 class Failure:
     path: str
     error: str
+
+
+class FailureJson(TypedDict):
+    path: str
+    error: str
+
+
+class ReportJson(TypedDict):
+    """``build --json``: what scripts read."""
+
+    transcribed: list[str]
+    cached: list[str]
+    failed: list[FailureJson]
+    outputs: list[str]
+    documents: list[str]
+    warnings: list[str]
+    skipped: list[str]
+    audio_seconds: float
+    model_loaded: bool
+    exit_code: int
 
 
 @dataclass
@@ -36,7 +57,7 @@ class Report:
     def exit_code(self) -> int:
         return EXIT_FAILED if self.failed else EXIT_OK
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ReportJson:
         return {
             "transcribed": self.transcribed,
             "cached": self.cached,

@@ -24,6 +24,7 @@ from .references import Reference, candidate_names, has_audio_extension, looks_l
 _LIQUID_PREFIX = re.compile(r"""\{\{-?\s*(?:site\.baseurl|site\.url|'[^']*'\s*\|\s*relative_url|"[^"]*"\s*\|\s*relative_url)\s*-?\}\}""")
 _SITE_VAR = re.compile(r"\{\{-?\s*site\.([\w.]+)\s*(?:\|[^}]*)?-?\}\}")
 _LFS = b"version https://git-lfs.github.com/spec/"
+_LFS_POINTER_MAX = 1024  # a Git LFS pointer file is ~130 bytes; anything this big is real content
 # Where themes that upload audio to a host keep the local copies Jekyll does not publish (jekyll-podcast: _episodes/).
 LOCAL_COPY_DIRS = ("_episodes", "_audio", "_podcasts", "_podcast", "_media", "_mp3", "_recordings")
 
@@ -103,9 +104,9 @@ class Resolver:
         if hosts and "/" not in path and has_audio_extension(path):  # hosted where the site's config says
             hosted = self._resolve_url(document, ref, f"{hosts[0]}/{quote(path)}")
             copies = [os.path.join(self.site_text, folder, path) for folder in LOCAL_COPY_DIRS]
-            found = [self._found(document, ref, c).local for c in copies if os.path.isfile(c)]
-            if hosted.url is not None and found:  # the podcaster's own copy: transcribed without a download
-                return Target(None, hosted.url, None, tuple(f for f in found if f is not None))
+            kept = [self._found(document, ref, c).local for c in copies if os.path.isfile(c)]
+            if hosted.url is not None and kept:  # the podcaster's own copy: transcribed without a download
+                return Target(None, hosted.url, None, tuple(k for k in kept if k is not None))
             return hosted
         if has_audio_extension(path):
             return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
@@ -137,7 +138,7 @@ class Resolver:
             return Target(problem=f"{rel} is a Git LFS pointer, not the audio; run `git lfs pull` (and `lfs: true` in actions/checkout)")
         top = rel.split("/", 1)[0]
         collections = {f"_{c}" for c in self.settings.collections}
-        if "/" in rel and (top.startswith(("_", ".")) and top not in collections or top in self.settings.jekyll_exclude):
+        if "/" in rel and ((top.startswith(("_", ".")) and top not in collections) or top in self.settings.jekyll_exclude):
             why = f"{rel} is in {top}/, which Jekyll does not publish: the page's player link will not work"
             return Target(local=rel, warning=why)
         return Target(local=rel)
@@ -149,7 +150,7 @@ def _within(resolved: str, root: str) -> bool:
 
 def _small(path: str) -> bool:
     try:
-        return os.stat(path).st_size < 1024
+        return os.stat(path).st_size < _LFS_POINTER_MAX
     except OSError:
         return False
 

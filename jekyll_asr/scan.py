@@ -32,7 +32,7 @@ class AudioFile:
         return self.url if self.url is not None else self.path.as_posix()
 
     @classmethod
-    def remote(cls, url: str, sha256: str, size: int, kind: str) -> "AudioFile":
+    def remote(cls, url: str, sha256: str, size: int, kind: str) -> AudioFile:
         from urllib.parse import unquote, urlsplit
 
         return cls(Path(unquote(urlsplit(url).path).lstrip("/") or "audio"), sha256, size, kind, url)

@@ -14,16 +14,16 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import frontmatter
 from .config import Settings, read_site_config
 from .errors import FrontMatterError, PathError
 from .names import document_slug
-from .references import Pattern, Reference, has_audio_extension, references_from_theme, references_in_body
-from .references import references_in_front_matter, theme_patterns
+from .references import Pattern, Reference, has_audio_extension, references_from_theme, references_in_body, references_in_front_matter, theme_patterns
 from .resolver import Resolver, Target, is_lfs_pointer, resolve_reference
 
 __all__ = ["Document", "Problem", "Resolver", "Target", "is_lfs_pointer", "resolve_reference", "scan_site_documents"]
@@ -200,7 +200,7 @@ def _document_info(settings: Settings, rel: Path, patterns: list[Pattern], memo:
     cached = memo.get(rel.as_posix())
     if cached is not None and cached[:2] == stamp:
         return cached[2]  # type: ignore[no-any-return]
-    memo[rel.as_posix()] = stamp + [_jsonable(read_document(settings, rel, patterns))]
+    memo[rel.as_posix()] = [*stamp, _jsonable(read_document(settings, rel, patterns))]
     return memo[rel.as_posix()][2]  # type: ignore[no-any-return]
 
 
@@ -261,7 +261,7 @@ def _stem(key: str) -> str:
 
 def _jsonable(info: dict[str, Any] | None) -> dict[str, Any] | None:
     """Front matter values as JSON keeps them (dates become strings), so the memo round-trips."""
-    return None if info is None else json.loads(json.dumps(info, default=str))  # type: ignore[no-any-return]
+    return None if info is None else json.loads(json.dumps(info, default=str))
 
 
 def _mentions_audio(text: str) -> bool:

@@ -7,9 +7,10 @@ rebuild makes no request; only a URL never seen (or ``revalidate``) is fetched.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .scan import AudioFile

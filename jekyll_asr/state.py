@@ -19,20 +19,21 @@ States:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
-from typing import Any, Iterable
 
-from .transcribing import word_settings
-from .find import SiteAudio, scan_site
-from .store import Store
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import JekyllAsrError
+from .find import SiteAudio, scan_site
 from .fsutil import atomic_write, sha256_bytes
 from .outputs import OutputManifest
 from .render import RenderPlan, document_update, managed_value, output_paths, plan_outputs, render_outputs, values_for
+from .store import Store
+from .transcribing import word_settings
 
 STATES = ("new", "changed", "failed", "stale", "cached")
 
@@ -136,13 +137,16 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     _engine, candidates = candidate_engines(settings)
     survey = _Survey(list(site_audio.problems), reasons={p.key: [] for p in plans})
     for plan in plans:
-        _survey_outputs(settings, plan, cache, manifest, candidates, survey, render=render)
+        _survey_outputs(settings, plan, cache=cache, manifest=manifest, candidates=candidates, survey=survey, render=render)
     if render:
         _survey_documents(settings, site_audio, plans, survey)
     for value in site_audio.managed.values():  # what a page names is kept, even while its audio is missing
         survey.outputs_in_use.update(named_outputs(settings, value))
     states = [
-        _audio_state(settings, plan, survey.found.get(plan.key), survey.reasons[plan.key], previous, manifest, failures, cache, candidates)
+        _audio_state(
+            settings, plan, entry=survey.found.get(plan.key), reasons=survey.reasons[plan.key], previous=previous,
+            manifest=manifest, failures=failures, cache=cache, candidates=candidates,
+        )
         for plan in plans
     ]
     for url in site_audio.pending:  # linked, never fetched: status makes no request
@@ -163,7 +167,7 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
 
 
 def _survey_outputs(
-    settings: Settings, plan: RenderPlan, cache: TranscriptCache, manifest: OutputManifest, candidates: list[str], survey: _Survey, *, render: bool
+    settings: Settings, plan: RenderPlan, *, cache: TranscriptCache, manifest: OutputManifest, candidates: list[str], survey: _Survey, render: bool
 ) -> None:
     """One plan: its cache entry, and each generated file as a build would write it (current, stale, edited)."""
     entry = _lookup(settings, cache, plan, candidates, survey.cache_in_use)
@@ -267,6 +271,7 @@ def output_verdict(path: Path, content: str, written_sha: str | None, *, force: 
 def _audio_state(
     settings: Settings,
     plan: RenderPlan,
+    *,
     entry: CacheEntry | None,
     reasons: list[str],
     previous: dict[str, str],
@@ -366,7 +371,7 @@ def remember_failures(settings: Settings, failed: Iterable[tuple[str, str]], sit
     ``failed`` is (path, error) pairs (``Report.failed``); only paths that are
     audio files of the site are kept, with the content hash they failed at.
     """
-    shas = {f.key: f.sha256 for f in site_audio.files} | {url: "" for url in site_audio.urls}
+    shas = {f.key: f.sha256 for f in site_audio.files} | dict.fromkeys(site_audio.urls, "")
     files = {path: {"sha256": shas[path], "error": error} for path, error in failed if path in shas}
     target = failures_path(settings)
     if not files and not target.exists():

@@ -26,7 +26,7 @@ class Stat:
     inode: int
 
     @classmethod
-    def of(cls, path: Path) -> "Stat":
+    def of(cls, path: Path) -> Stat:
         st = os.stat(path)
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
@@ -47,7 +47,7 @@ class StatIndex:
         self.dirty = False
 
     @classmethod
-    def load(cls, path: Path) -> "StatIndex":
+    def load(cls, path: Path) -> StatIndex:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             if raw.get("version") != cls.VERSION:

@@ -16,9 +16,10 @@ what was written (manifest, names, URLs) before what says "nothing to do"
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .cache import TranscriptCache
 from .config import Settings

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from .config import Settings
 from .errors import JekyllAsrError
 from .interrupt import exit_on_interrupt
-from .transcript import Transcript
+from .transcript import Segment, Transcript
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from .engines import Engine
 
 
-def transcribe_file(path: Path | str, settings: Settings, *, engine=None) -> Transcript:
+def transcribe_file(path: Path | str, settings: Settings, *, engine: Engine | None = None) -> Transcript:
     """Decode ``path`` and transcribe it with ``settings``' model and engine.
 
     Pass a loaded ``engine`` to reuse one model across many files.
@@ -23,7 +30,7 @@ def transcribe_file(path: Path | str, settings: Settings, *, engine=None) -> Tra
 
 
 def transcribe_files(
-    paths: Sequence[Path | str], settings: Settings, *, engine=None
+    paths: Sequence[Path | str], settings: Settings, *, engine: Engine | None = None
 ) -> Iterator[tuple[Path, Transcript | Exception]]:
     """Each file's transcript, or the error that stopped it, in order.
 
@@ -34,31 +41,32 @@ def transcribe_files(
     """
     from . import batching, longform
     from .audio import SAMPLE_RATE
-    from .build import decode_options
     from .engines import load_engine, resolve_engine
     from .glossary import Glossary, prompt_text
+    from .transcribing import decode_options
 
     name, device = resolve_engine(settings.engine, settings.device)
     options = decode_options(settings, prompt_text(Glossary.from_config(list(settings.glossary))))
-    loaded = [engine]
+    loaded: list[Engine | None] = [engine]
 
-    def model():
-        if loaded[0] is None:
+    def model() -> Engine:
+        current = loaded[0]
+        if current is None:
             with exit_on_interrupt():
-                loaded[0] = load_engine(name, settings.model, device=device, revision=settings.model_revision)
-        return loaded[0]
+                current = loaded[0] = load_engine(name, settings.model, device=device, revision=settings.model_revision)
+        return current
 
-    def read(path: Path) -> tuple[Path, object]:
+    def read(path: Path) -> tuple[Path, NDArray[np.float32] | None] | tuple[Path, JekyllAsrError]:
         try:
             return path, longform.load_short(path)
         except JekyllAsrError as exc:
             return path, exc
 
-    def done(found: tuple[list, str, float]) -> Transcript:
+    def done(found: tuple[list[Segment], str, float]) -> Transcript:
         segments, language, seconds = found
         return Transcript(tuple(segments), language, seconds, settings.model, getattr(loaded[0], "name", name))
 
-    def seconds(item: tuple[Path, object]) -> float | None:
+    def seconds(item: tuple[Path, NDArray[np.float32] | None] | tuple[Path, JekyllAsrError]) -> float | None:
         samples = item[1]
         return None if samples is None or isinstance(samples, Exception) else samples.size / SAMPLE_RATE
 
@@ -66,6 +74,8 @@ def transcribe_files(
         if isinstance(group[0][1], Exception):  # it could not be decoded
             yield group[0]
             continue
-        results = batching.transcribe_batch(model(), group, options)
-        for (path, _), result in zip(group, results):
+        # ``seconds`` is None for a file that could not be decoded: it is a group of its own, so none is here.
+        decoded = cast("list[tuple[Path, NDArray[np.float32] | None]]", group)
+        results = batching.transcribe_batch(model(), decoded, options)
+        for (path, _), result in zip(group, results, strict=True):
             yield path, result if isinstance(result, Exception) else done(result)

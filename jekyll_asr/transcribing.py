@@ -126,7 +126,9 @@ def look_up(
 class Transcriber:
     """Transcribes missing content hashes, a group of short files or one long file at a time."""
 
-    def __init__(self, settings: Settings, cache: TranscriptCache, report: Report, progress: Any, fetcher: Any, engine: str, lazy: LazyEngine) -> None:
+    def __init__(
+        self, settings: Settings, *, cache: TranscriptCache, report: Report, progress: Any, fetcher: Any, engine: str, lazy: LazyEngine
+    ) -> None:
         self.settings, self.cache, self.report, self.progress = settings, cache, report, progress
         self.fetcher, self.engine, self.lazy = fetcher, engine, lazy
 
@@ -140,7 +142,7 @@ class Transcriber:
         with closing(decoded_ahead(todo, self.decode, ahead=batching.MAX_FILES)) as jobs_ahead:
             for jobs in batching.groups(
                 jobs_ahead,
-                seconds=lambda j: None if j.error is not None else j.decoded.short_seconds,
+                seconds=lambda j: j.decoded.short_seconds if j.error is None and j.decoded is not None else None,
                 options=lambda j: j.group[0].prompt,
             ):
                 seen.update(j.ident for j in jobs)
@@ -169,7 +171,7 @@ class Transcriber:
         self.report.model_loaded = True
         files = [(j.decoded.path, j.decoded.samples) for j in jobs if j.decoded is not None]
         results = batching.transcribe_batch(model, files, decode_options(self.settings, jobs[0].group[0].prompt))
-        for job, result in zip(jobs, results):
+        for job, result in zip(jobs, results, strict=True):  # a group is all decoded jobs (an error goes alone)
             self.finish(job, result, found)
         self.progress.advance(seconds)
         return True
@@ -247,5 +249,8 @@ class Work:
                 todo.append((ident, group))
         if todo:
             self.lazy = self.lazy or LazyEngine(self.settings, engine, device)  # one model for every round of a build
-            Transcriber(self.settings, self.cache, self.report, self.progress, self.fetcher, engine, self.lazy).run(todo, found)
+            transcriber = Transcriber(
+                self.settings, cache=self.cache, report=self.report, progress=self.progress, fetcher=self.fetcher, engine=engine, lazy=self.lazy
+            )
+            transcriber.run(todo, found)
         return found.entries, found.fresh

@@ -19,7 +19,7 @@ class Segment:
         return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Segment":
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
         return cls(start=float(data["start"]), end=float(data["end"]), text=str(data["text"]))
 
 
@@ -35,7 +35,7 @@ class Chapter:
         return {"start": round(self.start, 3), "end": None if self.end is None else round(self.end, 3), "title": self.title}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Chapter":
+    def from_dict(cls, data: dict[str, Any]) -> Chapter:
         end = data.get("end")
         return cls(start=float(data["start"]), title=str(data["title"]), end=None if end is None else float(end))
 
@@ -72,7 +72,7 @@ class Transcript:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
         return cls(
             segments=tuple(Segment.from_dict(s) for s in data["segments"]),
             language=str(data["language"]),
@@ -104,7 +104,7 @@ class AudioTags:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AudioTags":
+    def from_dict(cls, data: dict[str, Any]) -> AudioTags:
         return cls(
             title=data.get("title"),
             artist=data.get("artist"),

@@ -9,17 +9,16 @@ windows are decoded, with timestamps kept in the original timeline.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-
+from typing import TYPE_CHECKING
 
 from .errors import EngineError
 from .transcript import Segment
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import NDArray
 
 SAMPLE_RATE = 16000
 WINDOW_S = 30.0  # one Whisper window: a speech window never needs long-form seeking
@@ -63,7 +62,7 @@ class VadSettings:
 DEFAULT_VAD = VadSettings()
 
 
-def speech_spans(audio: np.ndarray, settings: VadSettings = DEFAULT_VAD) -> list[Span]:
+def speech_spans(audio: NDArray[np.float32], settings: VadSettings = DEFAULT_VAD) -> list[Span]:
     """Speech spans of 16 kHz mono float32 ``audio``, padded, in time order; [] when none."""
     if audio.ndim != 1:
         raise EngineError(f"VAD needs mono audio, got an array of shape {audio.shape}")
@@ -99,13 +98,13 @@ class Packed:
     the model off long silences, where it invents words.
     """
 
-    audio: np.ndarray
+    audio: NDArray[np.float32]
     spans: list[Span]  # the speech spans, in the packed timeline
     pieces: tuple[tuple[int, int], ...]  # (packed start, original start) of each kept stretch, in samples
 
     def original(self, t: float, *, end: bool = False) -> float:
         """The original time of packed time ``t``; an ``end`` on a seam stays in the stretch before it."""
-        at = int(round(t * SAMPLE_RATE))
+        at = round(t * SAMPLE_RATE)
         index = (bisect_left if end else bisect_right)([p for p, _ in self.pieces], at) - 1
         packed, origin = self.pieces[max(0, index)]
         return (origin + at - packed) / SAMPLE_RATE
@@ -116,16 +115,16 @@ class Packed:
         return Segment(round(start, 3), round(max(start, self.original(segment.end, end=True)), 3), segment.text)
 
 
-def pack(audio: np.ndarray, spans: list[Span], *, keep_gap_s: float = 1.0) -> Packed:
+def pack(audio: NDArray[np.float32], spans: list[Span], *, keep_gap_s: float = 1.0) -> Packed:
     """Cut each silence longer than ``keep_gap_s`` down to ``keep_gap_s`` (half kept on each side)."""
     import numpy as np
 
     half = int(keep_gap_s * SAMPLE_RATE) // 2
     total = audio.shape[0]
-    bounds = [(int(round(s.start * SAMPLE_RATE)), int(round(s.end * SAMPLE_RATE))) for s in spans]
+    bounds = [(round(s.start * SAMPLE_RATE), round(s.end * SAMPLE_RATE)) for s in spans]
     stretches: list[list[int]] = []
-    for start, end in bounds:
-        start, end = max(0, start - half), min(total, end + half)
+    for speech_start, speech_end in bounds:
+        start, end = max(0, speech_start - half), min(total, speech_end + half)
         if stretches and start <= stretches[-1][1]:
             stretches[-1][1] = max(stretches[-1][1], end)
         else:
@@ -163,6 +162,6 @@ def speech_windows(spans: list[Span], *, max_window_s: float = WINDOW_S, max_gap
     return windows
 
 
-def samples(audio: np.ndarray, span: Span) -> np.ndarray:
+def samples(audio: NDArray[np.float32], span: Span) -> NDArray[np.float32]:
     """The slice of ``audio`` a span covers."""
-    return audio[int(round(span.start * SAMPLE_RATE)) : int(round(span.end * SAMPLE_RATE))]
+    return audio[round(span.start * SAMPLE_RATE) : round(span.end * SAMPLE_RATE)]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
 LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"  # every file's Last-Modified
 

@@ -26,12 +26,12 @@ LOCAL_STATE = ".jekyll-asr/local"
 def cli(site: Path, *args: str, timeout: float = 300, command: str = "build") -> subprocess.CompletedProcess:
     """``jekyll-asr build SITE ARGS`` in a subprocess; a hang fails the test through ``timeout``."""
     return subprocess.run(
-        [sys.executable, "-m", "jekyll_asr", command, str(site), *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "jekyll_asr", command, str(site), *args], capture_output=True, check=False, text=True, timeout=timeout
     )
 
 
 def python(code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, check=False, text=True, timeout=timeout)
 
 
 def front_matter(path: Path) -> dict | None:

@@ -311,7 +311,7 @@ def test_truncated_wav_fails_before_the_first_chunk() -> None:
 
 
 def test_missing_file_is_an_audio_error(tmp_path: Path) -> None:
-    with pytest.raises(AudioError, match="missing.mp3: cannot read"):
+    with pytest.raises(AudioError, match=r"missing\.mp3: cannot read"):
         decode(tmp_path / "missing.mp3")
 
 

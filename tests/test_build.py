@@ -72,8 +72,8 @@ def test_first_build_transcribes_each_content_once(built) -> None:
 def test_front_matter_gains_only_the_managed_key(built) -> None:
     site, _ = built
     text = (site / "_posts/2026-01-01-one.md").read_text()
-    head, managed, tail = text.partition("transcript:\n")
-    assert head == POST.split("---\n{%")[0]  # every byte before the key is the user's
+    head, _managed, tail = text.partition("transcript:\n")
+    assert head == POST.split("---\n{%", maxsplit=1)[0]  # every byte before the key is the user's
     assert tail.split("---\n", 1)[1] == POST.split("---\n", 2)[2]  # and the whole body
     import yaml
 
@@ -128,7 +128,7 @@ def test_cli_json_report_and_bad_audio(tmp_path: Path) -> None:
         "_posts/2026-01-01-bad.md": "---\ntitle: Bad\naudio: /assets/bad.mp3\n---\n",
     })
     before = (site / "_posts/2026-01-01-bad.md").read_bytes()
-    out = subprocess.run([sys.executable, "-m", "jekyll_asr", "build", str(site), "--json"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "jekyll_asr", "build", str(site), "--json"], capture_output=True, check=False, text=True)
     assert out.returncode == 1, out.stderr
     report = json.loads(out.stdout)
     assert set(report) >= {"transcribed", "cached", "failed", "outputs"}
@@ -143,7 +143,7 @@ def test_cli_json_report_and_bad_audio(tmp_path: Path) -> None:
 def test_offline_hub_model_is_one_clear_line(tmp_path: Path) -> None:
     site = make_site(tmp_path, {"_config.yml": "asr:\n  model: openai/whisper-large-v3-turbo\n", "assets/a.wav": Fixture("cards-001.wav")})
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    out = subprocess.run([sys.executable, "-m", "jekyll_asr", "build", str(site)], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, "-m", "jekyll_asr", "build", str(site)], capture_output=True, check=False, text=True, env=env)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr + out.stdout
     assert "openai/whisper-large-v3-turbo" in out.stdout + out.stderr
@@ -162,7 +162,7 @@ def test_episode_12_paragraphs_and_chapters(tmp_path: Path, glossary: str | None
     starts = [float(x) for x in re.findall(r'<p class="asr-paragraph" data-start="([0-9.]+)"', html)]
     speech_starts = [0.0, 11.5, 23.7, 35.25, 48.66, 57.5]  # where each spoken paragraph begins
     assert len(starts) == 6, starts
-    assert all(abs(a - b) <= 1.0 for a, b in zip(starts, speech_starts)), starts
+    assert all(abs(a - b) <= 1.0 for a, b in zip(starts, speech_starts, strict=True)), starts
     assert re.findall(r'class="asr-chapter"[^>]*>([^<]+)<', html) == ["Intro", "Accessibility", "Outro"]
     chapters = json.loads((site / "assets/transcripts/ep.chapters.json").read_text())
     assert [c["title"] for c in chapters["chapters"]] == ["Intro", "Accessibility", "Outro"]
@@ -176,7 +176,7 @@ def test_example_site_is_shipped_untranscribed() -> None:
     """
     root = Path(__file__).parent.parent
     example = root / "example_site"
-    tracked = subprocess.run(["git", "ls-files", "example_site"], cwd=root, capture_output=True, text=True).stdout
+    tracked = subprocess.run(["git", "ls-files", "example_site"], cwd=root, capture_output=True, check=False, text=True).stdout
     if tracked:  # a git checkout (not an sdist)
         assert "example_site/_includes/transcripts/" not in tracked and ".jekyll-asr" not in tracked
         posts = [rel for rel in tracked.splitlines() if rel.startswith("example_site/_posts/") and rel.endswith(".md")]
@@ -194,7 +194,7 @@ def test_new_short_clips_share_one_engine_call_and_get_their_own_words(tmp_path:
     cannot be decoded is reported on its own line and does not stop the group."""
     import importlib
 
-    build_mod = importlib.import_module("jekyll_asr.build")
+    transcribing = importlib.import_module("jekyll_asr.transcribing")
 
     from .test_transcribe import Counting
 
@@ -205,7 +205,7 @@ def test_new_short_clips_share_one_engine_call_and_get_their_own_words(tmp_path:
         "assets/audio/broken.mp3": Fixture("truncated.mp3"),
         "assets/audio/c.mp3": Fixture("welcome.mp3"),
     })
-    real_get = build_mod._LazyEngine.get
+    real_get = transcribing.LazyEngine.get
     counted: list[Counting] = []
 
     def get(self):
@@ -213,7 +213,7 @@ def test_new_short_clips_share_one_engine_call_and_get_their_own_words(tmp_path:
             counted.append(Counting(real_get(self)))
         return counted[0]
 
-    monkeypatch.setattr(build_mod._LazyEngine, "get", get)
+    monkeypatch.setattr(transcribing.LazyEngine, "get", get)
     report = build(load_settings(site), say=lambda m: None)
     assert sorted(report.transcribed) == ["assets/audio/a.wav", "assets/audio/b.wav", "assets/audio/c.mp3"]
     assert [f.path for f in report.failed] == ["assets/audio/broken.mp3"]

@@ -17,7 +17,8 @@ def test_defaults_without_config(tmp_path: Path) -> None:
 
 
 def test_asr_block_and_overrides(tmp_path: Path) -> None:
-    make_site(tmp_path, {"_config.yml": "baseurl: /blog/\ncollections:\n  episodes:\n    output: true\nasr:\n  model: tiny.en\n  beam_size: 2\n  formats: [vtt, md]\n"})
+    config = "baseurl: /blog/\ncollections:\n  episodes:\n    output: true\nasr:\n  model: tiny.en\n  beam_size: 2\n  formats: [vtt, md]\n"
+    make_site(tmp_path, {"_config.yml": config})
     s = load_settings(tmp_path, {"beam_size": 3, "engine": None})
     assert s.model == "tiny.en"
     assert s.beam_size == 3  # flag beats file

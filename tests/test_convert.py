@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from jekyll_asr import models
-from jekyll_asr.convert import (N_TIMESTAMPS, convert_ct2_to_transformers, read_model_bin,
-                                special_tokens, state_dict)
+from jekyll_asr.convert import N_TIMESTAMPS, convert_ct2_to_transformers, read_model_bin, special_tokens, state_dict
 from jekyll_asr.errors import ModelError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -91,7 +90,7 @@ def test_a_damaged_model_bin_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"not a CTranslate2 model\.bin"):
         convert_ct2_to_transformers(tmp_path, tmp_path / "out")
     (tmp_path / "model.bin").write_bytes((_tiny_ct2() / "model.bin").read_bytes()[:5000])
-    with pytest.raises(ModelError, match="not a valid CTranslate2 model.bin"):
+    with pytest.raises(ModelError, match=r"not a valid CTranslate2 model\.bin"):
         read_model_bin(tmp_path / "model.bin")
     assert not (tmp_path / "out").exists()
 

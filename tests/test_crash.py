@@ -89,7 +89,7 @@ sys.exit(main(["build", site, "-q"]))
 
 def killed_build(site: Path, kill_at: int, mode: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", KILLED_BUILD, str(site), str(kill_at), mode],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, check=False, text=True, timeout=300)
 
 
 def quiet_build(site: Path, **kwargs):

@@ -131,5 +131,5 @@ def test_load_corrections_accepts_plain_pairs_and_missing_or_empty_files(tmp_pat
 def test_load_corrections_rejects_bad_files_naming_the_file(tmp_path, content):
     path = tmp_path / "bad.yml"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.yml"):
+    with pytest.raises(ConfigError, match=r"bad\.yml"):
         load_corrections(path)

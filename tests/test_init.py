@@ -42,7 +42,7 @@ def test_appends_block_keeps_config_bytes_and_a_second_run_changes_nothing(tmp_p
     assert "language: auto  # no podcast language declared: detected per file (lang: de-DE is" in config
     assert settings.include == ("**",)
     assert settings.baseurl == "/podcast"
-    assert CORE <= set(snapshot(site))
+    assert set(snapshot(site)) >= CORE
     assert (site / "feed.xml").is_file()  # no jekyll-feed: the podcast feed is installed
     assert not (site / "_plugins").exists()  # the plugin is opt-in
     out = capsys.readouterr().out
@@ -111,7 +111,7 @@ def test_no_trailing_newline_crlf_and_jekyll_dirs(tmp_path: Path) -> None:
 
 
 def test_refuses_configs_it_cannot_append_to(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no _config.yml"):
+    with pytest.raises(UsageError, match=r"no _config\.yml"):
         init_site(make_site(tmp_path / "a", {"index.md": "hi\n"}))
     ended = "title: x\n...\n"  # an explicit YAML document end: an appended block would not be read
     site = make_site(tmp_path / "b", {"_config.yml": ended})

@@ -22,6 +22,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -51,12 +52,12 @@ def jekyll_build(site: Path, **env: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **env}
     return subprocess.run(
         [need("jekyll"), "build", "--source", str(site), "--destination", str(site / "_site")],
-        env=environ, capture_output=True, text=True, timeout=300,
+        env=environ, capture_output=True, check=False, text=True, timeout=300,
     )
 
 
 def jekyll_asr(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jekyll_asr", *args], capture_output=True, text=True, timeout=900)
+    return subprocess.run([sys.executable, "-m", "jekyll_asr", *args], capture_output=True, check=False, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,8 @@ def test_post_pages_show_the_transcript(built_site: Path) -> None:
     text = re.sub(r"<[^>]+>", " ", episode).lower()
     for words in ("accessibility", "captions", "privacy", "thank you for listening"):
         assert words in text
-    assert len(re.findall(r'<p class="asr-paragraph" data-start="[\d.]+" data-end="[\d.]+"><a class="asr-ts" href="#t=', episode)) >= 3  # six spoken parts; paragraphing may merge some
+    paragraph = r'<p class="asr-paragraph" data-start="[\d.]+" data-end="[\d.]+"><a class="asr-ts" href="#t='
+    assert len(re.findall(paragraph, episode)) >= 3  # six spoken parts; paragraphing may merge some
     assert "{% raw %}" not in episode and "{{" not in episode  # Liquid rendered, nothing leaked
     player = _page(built_site, "go-forward")  # no <audio> of its own: the layout adds the player
     track = re.search(r'<track kind="captions" srclang="en" label="English" src="([^"]+)" default>', player)
@@ -120,7 +122,9 @@ def test_feed_transcript_urls_exist_in_site(built_site: Path) -> None:
 class _RangeHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with byte ranges: Chromium can seek audio only when ranges work."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".vtt": "text/vtt", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".js": "text/javascript"}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map, ".vtt": "text/vtt", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".js": "text/javascript",
+    }
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -163,7 +167,7 @@ class Chromium:
         import websocket  # websocket-client
 
         profile.mkdir(parents=True, exist_ok=True)
-        self.log = open(profile / "chromium.log", "wb")
+        self.log = open(profile / "chromium.log", "wb")  # noqa: SIM115 - Chromium's output while it runs; closed in close()
         self.proc = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"], stdout=self.log, stderr=self.log)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60
@@ -304,7 +308,10 @@ def test_episode_page_in_chromium(served: str, browser: Chromium, tmp_path: Path
     browser.open(f"{served}/2026/11/15/go-forward/#t=1.5")
     track = browser.evaluate(TRACK_LOADED)
     assert track["state"] == 2 and track["cues"] >= 1, track
-    at = browser.evaluate("new Promise(r => { const a = document.querySelector('audio'); const read = () => r(a.currentTime); a.readyState >= 1 ? read() : a.addEventListener('loadedmetadata', read); })")
+    at = browser.evaluate(
+        "new Promise(r => { const a = document.querySelector('audio'); const read = () => r(a.currentTime);"
+        " a.readyState >= 1 ? read() : a.addEventListener('loadedmetadata', read); })"
+    )
     assert abs(at - 1.5) < 0.01
     seek = browser.evaluate(CLICK_TIMESTAMP % 0)
     assert seek["right_after"] == pytest.approx(seek["start"], abs=0.01)
@@ -327,7 +334,9 @@ PLUGIN_LAYOUT = """<html><body>{% include asr/audio-player.html %}{{ content }}{
 
 
 def _plugin_site(root: Path, audio: Fixture, config: str = "title: Plugin test\n") -> Path:
-    site = make_site(root, {"_config.yml": config, "_posts/2026-01-02-cards.md": PLUGIN_POST, "_layouts/post.html": PLUGIN_LAYOUT, "assets/audio/cards.wav": audio})
+    site = make_site(
+        root, {"_config.yml": config, "_posts/2026-01-02-cards.md": PLUGIN_POST, "_layouts/post.html": PLUGIN_LAYOUT, "assets/audio/cards.wav": audio},
+    )
     done = jekyll_asr("init", str(site), "--plugin", "--model", "tiny.en", "--language", "en")
     assert done.returncode == 0, done.stderr
     assert (site / "_plugins" / "jekyll_asr.rb").is_file()

@@ -39,7 +39,7 @@ class RecordingEngine:
 def test_blocks_cover_the_file_once_in_order() -> None:
     engine = RecordingEngine()
     path = FIXTURES / "episode-12.mp3"
-    segments, language, duration = transcribe_path(engine, path, DecodeOptions(language="en"), block_seconds=20.0)
+    segments, _language, duration = transcribe_path(engine, path, DecodeOptions(language="en"), block_seconds=20.0)
     whole = decode(path)
     assert sum(engine.blocks) == whole.size  # every sample once, nothing dropped or repeated
     assert len(engine.blocks) >= 3 and max(engine.blocks) <= 40 * SAMPLE_RATE  # never the whole file at once
@@ -62,7 +62,9 @@ def test_blocked_words_are_as_good_as_whole_file_words() -> None:
 
     import jiwer
 
-    text = lambda words: " ".join(re.sub(r"[^\w\s]", " ", words.lower().replace("'s", " is")).split())
+    def text(words: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", words.lower().replace("'s", " is")).split())
+
     reference = text((FIXTURES / "episode-12.txt").read_text())
     whole_wer = jiwer.wer(reference, text(" ".join(s.text for s in whole)))
     blocked_wer = jiwer.wer(reference, text(" ".join(s.text for s in blocked)))

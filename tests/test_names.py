@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -13,8 +13,6 @@ from jekyll_asr.names import NameIndex, assign, document_slug, previous_name
 from jekyll_asr.state import site_state
 
 from .sitefactory import Fixture, make_site
-
-from pathlib import PurePosixPath
 
 
 def _value(site: Path, post: str, key: str = "transcript") -> dict:

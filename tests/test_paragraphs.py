@@ -125,7 +125,7 @@ def sentences(start: float, count: int, *, gap: float = 0.0, seconds: float = 3.
 def test_episode_12_gives_six_paragraphs_starting_at_the_pauses(segments):
     paragraphs = build_paragraphs(transcript(segments))
     assert len(paragraphs) == 6
-    for p, expected in zip(paragraphs, EP12_STARTS):
+    for p, expected in zip(paragraphs, EP12_STARTS, strict=True):
         assert abs(p.start - expected) < 1.0
     assert paragraphs[1].text.startswith("The first topic")
     assert paragraphs[-1].text.endswith("see you next week.")
@@ -142,7 +142,7 @@ def test_episode_40_breaks_at_its_pauses():
 
 def test_segments_with_real_gaps_are_not_split_by_estimated_pauses():
     # Word-timestamp style: 0.3 s gaps everywhere, one slow segment: gaps are trusted, no break.
-    segs = sentences(0, 3, gap=0.3) + [(9.9, 16.0, " This one was said very slowly indeed, ok.")]
+    segs = [*sentences(0, 3, gap=0.3), (9.9, 16.0, " This one was said very slowly indeed, ok.")]
     segs += sentences(16.3, 3, gap=0.3)
     assert len(build_paragraphs(transcript(segs))) == 1
     # The same speech with contiguous times: the slow segment hides a pause.

@@ -106,7 +106,7 @@ def hooks_repo(tmp_path: Path, env: dict[str, str]) -> Path:
 def try_repo(site: Path, hooks_repo: Path, hook_id: str, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), hook_id, "--color", "never", *extra],
-        cwd=site, env=env, capture_output=True, text=True, timeout=600,
+        cwd=site, env=env, capture_output=True, check=False, text=True, timeout=600,
     )
 
 
@@ -124,7 +124,7 @@ def test_commit_with_new_audio_fails_then_passes(tmp_path: Path, hooks_repo: Pat
     assert "transcript:" in (site / "_posts/2026-01-01-go.md").read_text()
     assert list((site / ".jekyll-asr/cache").glob("??/*.json"))
     untracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
-                               cwd=site, env=env, capture_output=True, text=True).stdout
+                               cwd=site, env=env, capture_output=True, check=False, text=True).stdout
     assert ".jekyll-asr/cache/" in untracked and ".jekyll-asr/local/" not in untracked  # local state ignores itself
 
     git(site, "add", "-A", env=env)

@@ -218,7 +218,7 @@ def test_every_document_is_linked_to_the_audio_it_uses(spec: SiteSpec, built_sit
         languages = {str(e["language"]).replace("_", "-").split("-")[0].lower() for e in transcript_entries(value) if e.get("language")}
         if languages != {spec.language}:
             problems.append(f"{doc}: language {languages or None}, expected {spec.language!r}")
-    assert not problems, "\n".join(problems + ["report:", *_report_lines(b.first)])
+    assert not problems, "\n".join([*problems, "report:", *_report_lines(b.first)])
 
 
 @pytest.mark.slow
@@ -335,7 +335,7 @@ def test_jekyll_shows_the_transcript_on_each_episode_page(spec: SiteSpec, built_
     for doc in filter(published, spec.expected):
         meta, _ = split_front_matter((site / doc).read_text(encoding="utf-8"))
         assert isinstance(meta.get("transcript"), dict), f"{doc}: not linked, nothing to show"
-        shown = [p for p in page_showing(pages, meta["title"])]
+        shown = list(page_showing(pages, meta["title"]))
         for n, entry in enumerate(transcript_entries(meta["transcript"])):
             if entry.get("include"):
                 phrase = transcript_phrase(site / "_includes" / entry["include"])

@@ -13,7 +13,6 @@ from jekyll_asr.site import scan_site_documents
 from .sitefactory import Fixture, make_site
 
 
-
 def _is_audio(site: Path):
     from jekyll_asr.audio import sniff
 

@@ -347,7 +347,7 @@ def test_full_disk_keeps_old_files_whole(built_cards: Path, tmp_path: Path, targ
         if rel.startswith(target):
             assert after.get(rel) == data, f"{rel} changed although its write failed"
     assert not [rel for rel in after if rel.startswith(target) and rel not in before], "a failed write left a file"
-    assert not [p for p in site.rglob("*.tmp")], "temp files left behind"
+    assert not list(site.rglob("*.tmp")), "temp files left behind"
     check_site_files(site)
 
     healed = cli(site, "--json", timeout=300)  # room again: the next build finishes the job

@@ -227,7 +227,7 @@ def test_mode_off_and_non_http_urls(server: AudioServer, tmp_path: Path) -> None
     assert error_of(lambda: f.fetch(url)) == f"{url}: remote audio is off (asr.remote: off)"
     assert error_of(lambda: fetcher(tmp_path).fetch("ftp://x/a.mp3")) == "ftp://x/a.mp3: not an http(s) URL"
     assert server.requests == []
-    with pytest.raises(ConfigError, match="asr.remote"):
+    with pytest.raises(ConfigError, match=r"asr\.remote"):
         options(tmp_path, mode="sometimes")
 
 

@@ -93,7 +93,7 @@ def test_unreachable_audio_fails_alone_with_one_line_naming_the_post(tmp_path: P
             "_posts/2020-01-03-page.md": f"---\naudio: {server.url}/page.mp3\n---\n",
         })
         report = build(load_settings(site, {"model": "tiny.en", "downloads_dir": str(tmp_path / "dl")}), say=lambda m: None)
-    failed = dict((f.path, f.error) for f in report.failed)
+    failed = {f.path: f.error for f in report.failed}
     assert set(failed) == {f"{server.url}/gone.mp3", f"{server.url}/page.mp3"}
     assert "404" in failed[f"{server.url}/gone.mp3"] and "2020-01-02-gone.md" in failed[f"{server.url}/gone.mp3"]
     assert "not audio" in failed[f"{server.url}/page.mp3"] or "HTML" in failed[f"{server.url}/page.mp3"]

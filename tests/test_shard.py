@@ -57,7 +57,7 @@ def test_two_shards_then_merge_transcribe_each_file_once(tmp_path: Path) -> None
     second = build(load_settings(two), shard=Shard(2, 2), say=lambda m: None)
     assert first.failed == [] and second.failed == []
 
-    done = [first.transcribed + [c for c in first.cached], second.transcribed + [c for c in second.cached]]
+    done = [first.transcribed + list(first.cached), second.transcribed + list(second.cached)]
     assert sorted(done[0] + done[1]) == ALL  # every path covered, by exactly one shard
     assert not set(done[0]) & set(done[1])
     assert len(first.transcribed) + len(second.transcribed) == 4  # four distinct contents, each once

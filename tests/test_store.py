@@ -52,10 +52,9 @@ def test_corrupt_files_are_empty_never_a_crash(tmp_path: Path) -> None:
 
 def test_the_lock_lets_one_build_in(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    with store.lock(say=lambda m: None):
-        with pytest.raises(LockError, match="another jekyll-asr build"):
-            with Store(store.settings).lock(wait=False, say=lambda m: None):
-                pass
+    second = Store(store.settings).lock(wait=False, say=lambda m: None)
+    with store.lock(say=lambda m: None), pytest.raises(LockError, match="another jekyll-asr build"), second:
+        pass
     with Store(store.settings).lock(wait=False, say=lambda m: None):
         pass  # free again
     assert (store.local / ".gitignore").read_text() == "*\n"  # machine-local state is never committed

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jekyll_asr.audio import decode
 from jekyll_asr.errors import EngineError
 from jekyll_asr.transcript import Segment
-from hypothesis import given, strategies as st
-
 from jekyll_asr.vad import SAMPLE_RATE, Span, pack, samples, speech_spans, speech_windows
 
 # Where episode-12's six paragraphs start (seconds): 1.5 s pauses between them.
@@ -33,11 +35,11 @@ def test_spans_cover_the_speech_and_split_at_the_sentence_pause(fixtures):
 def test_paragraph_pauses_are_the_long_gaps_between_spans(fixtures):
     audio = decode(fixtures / "episode-12.mp3")
     spans = speech_spans(audio)
-    for a, b in zip(spans, spans[1:]):
+    for a, b in itertools.pairwise(spans):
         assert a.start < a.end <= b.start  # sorted, disjoint
-    starts = [spans[0].start] + [b.start for a, b in zip(spans, spans[1:]) if b.start - a.end >= 1.0]
+    starts = [spans[0].start] + [b.start for a, b in itertools.pairwise(spans) if b.start - a.end >= 1.0]
     assert len(starts) == len(EPISODE_12_STARTS)
-    for start, expected in zip(starts, EPISODE_12_STARTS):
+    for start, expected in zip(starts, EPISODE_12_STARTS, strict=True):
         assert abs(start - expected) < 0.6
     assert spans[-1].end <= len(audio) / SAMPLE_RATE
 
@@ -98,7 +100,7 @@ def test_pack_cuts_long_silences_to_the_kept_gap_and_keeps_short_ones():
     # 0.5 s before the first span, the 0.4 s pause whole, 10 s of silence down to 1 s, 0.5 s after.
     assert [round(s.start, 3) for s in packed.spans] == [0.5, 3.9, 6.5]
     assert len(packed.audio) == int((0.5 + 5.0 + 1.0 + 2.0 + 0.5) * SAMPLE_RATE)
-    for span, moved in zip(spans, packed.spans):
+    for span, moved in zip(spans, packed.spans, strict=True):
         assert moved.duration == pytest.approx(span.duration)
         np.testing.assert_array_equal(samples(packed.audio, moved), samples(audio, span))  # the same speech
 
@@ -124,9 +126,9 @@ def test_pack_keeps_every_span_whole_and_in_order(layout, keep):
     audio = np.zeros(int((t + 1.0) * SAMPLE_RATE), dtype=np.float32)
     packed = pack(audio, spans, keep_gap_s=keep)
     assert len(packed.spans) == len(spans)
-    for a, b in zip(packed.spans, packed.spans[1:]):
+    for a, b in itertools.pairwise(packed.spans):
         assert b.start - a.end <= keep + 1e-3  # no silence longer than the kept gap
-    for span, moved in zip(spans, packed.spans):
+    for span, moved in zip(spans, packed.spans, strict=True):
         assert moved.duration == pytest.approx(span.duration, abs=1e-3)
         assert packed.original(moved.start) == pytest.approx(span.start, abs=1e-3)
         assert packed.original(moved.end, end=True) == pytest.approx(span.end, abs=1e-3)

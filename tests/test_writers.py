@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 
@@ -15,8 +16,7 @@ from hypothesis import strategies as st
 from jekyll_asr.errors import ConfigError
 from jekyll_asr.paragraphs import build_paragraphs
 from jekyll_asr.transcript import AudioTags, Chapter, Segment, Transcript
-from jekyll_asr.writers import WRITERS, RenderContext
-from jekyll_asr.writers import chapters_json, markdown, podcast_json, srt, text, vtt
+from jekyll_asr.writers import WRITERS, RenderContext, chapters_json, markdown, podcast_json, srt, text, vtt
 from jekyll_asr.writers.cues import clean, clock, cues
 
 HOSTILE = [
@@ -107,7 +107,7 @@ def test_vtt_parses_with_webvtt_py():
     parsed = webvtt.from_string(body)
     mine = validate_vtt(body)
     assert len(parsed.captions) == len(mine)
-    for caption, (start, end, lines) in zip(parsed.captions, mine):
+    for caption, (start, end, lines) in zip(parsed.captions, mine, strict=True):
         assert caption.start == clock(start, ".") and caption.end == clock(end, ".")
         assert caption.raw_text.split("\n") == lines
 
@@ -130,10 +130,10 @@ def test_cues_split_long_segments_by_character_share():
     out = list(cues([seg]))
     assert len(out) > 2
     assert out[0].start_ms == 10_000 and out[-1].end_ms == 20_000
-    for a, b in zip(out, out[1:]):
+    for a, b in itertools.pairwise(out):
         assert a.end_ms == b.start_ms
     chars = [len(" ".join(c.lines)) for c in out]
-    for cue, n in zip(out, chars):
+    for cue, n in zip(out, chars, strict=True):
         assert (cue.end_ms - cue.start_ms) == pytest.approx(10_000 * n / sum(chars), abs=300)
 
 
@@ -141,7 +141,7 @@ def test_cues_prefer_sentence_ends_and_even_lines():
     first = "This first sentence is quite a bit longer now."
     out = list(cues([Segment(0, 6, f" {first} And a second one follows here, then more.")]))
     assert " ".join(out[0].lines) == first and len(out) == 2
-    lines = list(cues([Segment(0, 2, " Hello there, my friend. This is a test of the line balance.")]))[0].lines
+    lines = next(iter(cues([Segment(0, 2, " Hello there, my friend. This is a test of the line balance.")]))).lines
     assert lines == ("Hello there, my friend.", "This is a test of the line balance.")
     two = list(cues([Segment(0, 4, " one two three four five six seven eight nine ten eleven twelve thirteen")]))
     assert len(two) == 1 and len(two[0].lines) == 2
@@ -152,7 +152,7 @@ def test_cues_never_go_backwards_or_vanish_with_overlapping_segments():
     segs = [Segment(5, 8, " first."), Segment(7, 7, " zero length."), Segment(6, 9, " overlapping.")]
     out = list(cues(segs))
     assert len(out) == 3
-    for a, b in zip(out, out[1:]):
+    for a, b in itertools.pairwise(out):
         assert b.start_ms >= a.end_ms
     assert all(c.end_ms > c.start_ms for c in out)
 
@@ -183,7 +183,7 @@ def test_srt_round_trips_through_the_srt_package():
     parsed = list(srt_lib.parse(body))
     generated = list(cues(t.segments))
     assert len(parsed) == len(generated)
-    for number, (sub, cue) in enumerate(zip(parsed, generated), start=1):
+    for number, (sub, cue) in enumerate(zip(parsed, generated, strict=True), start=1):
         assert sub.index == number
         assert round(sub.start.total_seconds() * 1000) == cue.start_ms
         assert round(sub.end.total_seconds() * 1000) == cue.end_ms
@@ -258,7 +258,7 @@ def test_markdown_include_escapes_html_and_liquid():
 
 
 def test_markdown_include_is_one_html_block_without_blank_lines():
-    body = markdown.render(context(make_transcript(HOSTILE + [LONG]), chapters=[Chapter(10, "Part two")]))
+    body = markdown.render(context(make_transcript([*HOSTILE, LONG]), chapters=[Chapter(10, "Part two")]))
     lines = body.rstrip("\n").split("\n")
     assert lines[0].startswith("<!--") and lines[1].startswith('<div class="asr-transcript"')
     assert all(line.strip() for line in lines), "a blank line would end the HTML block"
@@ -327,7 +327,7 @@ def test_site_template_overrides_the_packaged_one(tmp_path):
 
 def test_broken_site_template_is_a_config_error_naming_it(tmp_path):
     (tmp_path / markdown.TEMPLATE).write_text("{% for x in %}", encoding="utf-8")
-    with pytest.raises(ConfigError, match="transcript.md.j2"):
+    with pytest.raises(ConfigError, match=r"transcript\.md\.j2"):
         markdown.render(context(make_transcript(["Hi."]), templates_dir=tmp_path))
 
 
@@ -347,7 +347,7 @@ def test_include_renders_in_jekyll_from_markdown_and_html(tmp_path, kramdown):
     jekyll = shutil.which("jekyll")
     if jekyll is None:
         pytest.skip("Debian's jekyll is not installed")
-    segs = tuple(Segment(i * 10.0, i * 10.0 + 8, t) for i, t in enumerate(HOSTILE + ["Plain *end*."]))
+    segs = tuple(Segment(i * 10.0, i * 10.0 + 8, t) for i, t in enumerate([*HOSTILE, "Plain *end*."]))
     t = Transcript(segs, "en", 80.0, "m", "e")
     site = tmp_path / "site"
     (site / "_includes" / "transcripts").mkdir(parents=True)

@@ -26,7 +26,10 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     shard = Shard.parse(args.shard) if args.shard else None
-    say = (lambda msg: print(msg, file=sys.stderr))
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr)
+
     with progress_for(args) as progress:
         report = build(settings, force=args.force, shard=shard, wait=not args.no_wait, progress=progress, say=say, refresh=args.refresh)
     if args.json:

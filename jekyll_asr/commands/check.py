@@ -45,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
     head = f"jekyll-asr: {len(stale)} of {len(state.audio)} audio files need `jekyll-asr build`"
     if state.problems:
         head += f", {len(state.problems)} problem{'s' if len(state.problems) != 1 else ''}"
-    print("\n".join([head + ":"] + lines), file=sys.stderr)
+    print("\n".join([head + ":", *lines]), file=sys.stderr)
     return code

@@ -19,8 +19,12 @@ import subprocess
 import sys
 import threading
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from . import add_site_arguments, settings_from_args
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 HUB_HOST = ("huggingface.co", 443)
 CONNECT_TIMEOUT = 2.0
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def collect(settings) -> list[Finding]:
+def collect(settings: Settings) -> list[Finding]:
     """Everything doctor reports, in screen order."""
     from .. import __version__
 
@@ -103,12 +107,12 @@ def _torch() -> list[Finding]:
     return out
 
 
-def _engine(settings) -> Finding:
+def _engine(settings: Settings) -> Finding:
     try:
         from ..engines import resolve_engine
 
         engine, device = resolve_engine(settings.engine, settings.device)
-    except Exception as exc:  # noqa: BLE001 - doctor reports whatever is broken instead of crashing
+    except Exception as exc:  # doctor reports whatever is broken instead of crashing
         return Finding("engine", f"cannot pick one: {exc}", False)
     via = " (auto)" if settings.engine == "auto" else ""
     if engine == "faster-whisper" and device == "cpu":
@@ -118,7 +122,7 @@ def _engine(settings) -> Finding:
     return Finding("engine", f"{engine} on {device}{via}", True)
 
 
-def _model(settings, engine: Finding) -> list[Finding]:
+def _model(settings: Settings, engine: Finding) -> list[Finding]:
     """Whether the configured model can be loaded without the network."""
     from ..errors import JekyllAsrError
     from ..models import BUNDLED, model_identity

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from . import add_site_arguments, settings_from_args
+
+if TYPE_CHECKING:
+    from ..state import SiteState
+
+_NAMED = 5  # audio files named on the "not shown on any page" line before the ellipsis
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def status_table(state, *, verbose: bool = False) -> str:
+def status_table(state: SiteState, *, verbose: bool = False) -> str:
     """A plain table (file, state, duration, words, used by) and a one-line summary."""
     from ..progress import format_seconds
 
@@ -42,7 +48,7 @@ def status_table(state, *, verbose: bool = False) -> str:
             ", ".join(a.users) or "-",
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(w) if i in (0, 1) else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))) + "  " + r[4]
+    lines = ["  ".join(cell.ljust(w) if i in (0, 1) else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=False))) + "  " + r[4]
              for r in rows]
     counts = state.counts()
     parts = [f"{n} {name}" for name, n in counts.items() if n]
@@ -55,9 +61,9 @@ def status_table(state, *, verbose: bool = False) -> str:
     lines += [f"warning: {w}" for w in state.warnings]
     unlinked = [a.path for a in state.audio if not a.users]
     if unlinked:
-        lines.append(f"not shown on any page ({len(unlinked)}): {', '.join(unlinked[:5])}{' …' if len(unlinked) > 5 else ''}")
+        lines.append(f"not shown on any page ({len(unlinked)}): {', '.join(unlinked[:_NAMED])}{' …' if len(unlinked) > _NAMED else ''}")
         lines.append("  (no document links this audio; link it from a post, e.g. `audio: /path/to/file.mp3`, or exclude it: asr.exclude)")
     if not state.audio:
-        lines = [summary + ": no document links audio and no audio file was found"] + lines[len(rows) + 1 :]
+        lines = [summary + ": no document links audio and no audio file was found", *lines[len(rows) + 1:]]
         lines.append("  (see README, 'Sites you already have', for the keys, folders and URLs recognised)")
     return "\n".join(lines)

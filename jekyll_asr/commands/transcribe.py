@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import UsageError, one_line
 from ..config import add_option_flags, overrides_from
+from ..errors import UsageError, one_line
+
+if TYPE_CHECKING:
+    from ..transcript import Transcript
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def render(transcript, fmt: str, path: Path) -> str:
+def render(transcript: Transcript, fmt: str, path: Path) -> str:
     if fmt == "json":
         return json.dumps(transcript.to_dict(), indent=2, ensure_ascii=False)
     if fmt == "txt":

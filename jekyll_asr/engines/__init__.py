@@ -8,14 +8,11 @@ imports the engine's libraries and loads the weights (once).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import importlib.util
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
-
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, EngineError
 from ..transcript import Segment
@@ -24,6 +21,7 @@ from .guards import MAX_COMPRESSION_RATIO, MAX_REPEATS
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import NDArray
 
 # Bump when a change here or in an engine module changes the words for the same
 # options (decode kwargs, VAD windows, guards): every cached transcript is redone.
@@ -83,7 +81,7 @@ class Engine(Protocol):
 
     name: str
 
-    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+    def transcribe(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
         """Segments in time order (original timeline) and the language code."""
         ...
 
@@ -100,7 +98,13 @@ def _faster_whisper(model: str, *, device: str, revision: str = "main") -> Engin
     return FasterWhisperEngine.load(model, device=device, revision=revision)
 
 
-ENGINES: dict[str, Callable[..., Engine]] = {
+class EngineLoader(Protocol):
+    """Loads ``model`` into one engine: an entry of ``ENGINES``."""
+
+    def __call__(self, model: str, *, device: str, revision: str = "main") -> Engine: ...
+
+
+ENGINES: dict[str, EngineLoader] = {
     "transformers": _transformers,
     "faster-whisper": _faster_whisper,
 }
@@ -127,7 +131,7 @@ def _torch_has_cuda() -> bool:
         except OSError:
             continue
         match = re.search(r"^cuda\s*(?::[^=]*)?=\s*(.+)$", text, re.MULTILINE)
-        return bool(match) and match.group(1).strip() != "None"
+        return match is not None and match.group(1).strip() != "None"
     return True  # unknown layout: let load_engine find out
 
 
@@ -140,11 +144,8 @@ def resolve_engine(engine: str, device: str) -> tuple[str, str]:
     if device == "auto":
         gpu = _NVIDIA_DRIVER.exists() and _installed("torch") and _torch_has_cuda()
         device = "cuda" if gpu else "cpu"
-    if engine == "auto":
-        if device.startswith("cuda"):
-            engine = "transformers"
-        else:
-            engine = "faster-whisper" if _installed("faster_whisper") else "transformers"
+    if engine == "auto":  # a GPU: transformers; a CPU: faster-whisper when it is installed
+        engine = "transformers" if device.startswith("cuda") or not _installed("faster_whisper") else "faster-whisper"
     return engine, device
 
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import EngineError, ModelError
 from ..transcript import Segment
@@ -37,6 +39,9 @@ from . import DecodeOptions, require
 from .guards import drop_loops
 from .torch_encoder import amx_bf16
 from .windows import Job, decode_windows_many
+
+if TYPE_CHECKING:
+    from .torch_encoder import TorchEncoder
 
 log = logging.getLogger("jekyll_asr")
 
@@ -58,8 +63,16 @@ _PREPEND = "\"'“¿([{-"
 _APPEND = "\"'.。,，!！?？:：”)]}、"
 
 
+class _Timed(Protocol):
+    """A faster-whisper ``Segment`` (or ``_Decoded``) as ``split_at_pauses`` reads it; its ``words`` are optional."""
+
+    start: float
+    end: float
+    text: str
+
+
 def split_at_pauses(
-    segment: Any, duration: float, silences: list[tuple[float, float]] = (), *, pause: float = 0.5, long_pause: float = 1.0
+    segment: _Timed, duration: float, silences: Sequence[tuple[float, float]] = (), *, pause: float = 0.5, long_pause: float = 1.0
 ) -> list[Segment]:
     """One faster-whisper segment as several, split where the speaker pauses.
 
@@ -73,7 +86,7 @@ def split_at_pauses(
         return [Segment(round(max(0.0, segment.start), 3), round(min(duration, segment.end), 3), segment.text.strip())]
     groups: list[list[Any]] = [[]]
     ends: list[float] = []
-    for word, following in zip(words, words[1:] + [None]):
+    for word, following in zip(words, [*words[1:], None], strict=True):
         groups[-1].append(word)
         if following is None:
             break
@@ -96,7 +109,7 @@ class FasterWhisperEngine:
 
     name = "faster-whisper"
 
-    def __init__(self, model: Any, *, device: str, encoder: Any = None) -> None:
+    def __init__(self, model: Any, *, device: str, encoder: TorchEncoder | None = None) -> None:
         self._model = model
         self._device = device
         # Something with ``encode(features) -> StorageView`` used instead of CTranslate2's
@@ -104,14 +117,14 @@ class FasterWhisperEngine:
         self._encoder = encoder
 
     @classmethod
-    def load(cls, model: str, *, device: str, revision: str = "main") -> "FasterWhisperEngine":
+    def load(cls, model: str, *, device: str, revision: str = "main") -> FasterWhisperEngine:
         require("faster_whisper", engine="faster-whisper", package="faster-whisper")
         from ..models import ctranslate2_model
 
         return cls.from_path(ctranslate2_model(model, revision=revision), device=device)
 
     @classmethod
-    def from_path(cls, path: str, *, device: str) -> "FasterWhisperEngine":
+    def from_path(cls, path: str, *, device: str) -> FasterWhisperEngine:
         """Load a CTranslate2 Whisper directory; ModelError when it cannot be loaded."""
         require("faster_whisper", engine="faster-whisper", package="faster-whisper")
         import ctranslate2
@@ -143,10 +156,10 @@ class FasterWhisperEngine:
                 log.debug("the bfloat16 encoder could not be built (%s); using CTranslate2's", exc)
         return cls(model, device=kind, encoder=encoder)
 
-    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+    def transcribe(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
         return self.transcribe_many([audio], options)[0]
 
-    def transcribe_many(self, audios: list[np.ndarray], options: DecodeOptions) -> list[tuple[list[Segment], str]]:
+    def transcribe_many(self, audios: list[NDArray[np.float32]], options: DecodeOptions) -> list[tuple[list[Segment], str]]:
         """(segments, language) per file; the windows of all of them share batches."""
         audios = [np.ascontiguousarray(a, dtype=np.float32) for a in audios]
         try:
@@ -160,13 +173,13 @@ class FasterWhisperEngine:
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"faster-whisper failed while transcribing: {exc}") from exc
         results = []
-        for f, segments in zip(files, found):
+        for f, segments in zip(files, found, strict=True):
             restored = [f.packed.restore(s) for s in segments] if f.packed else []
             kept = drop_loops(restored, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
             results.append((kept, f.language))
         return results
 
-    def _prepare(self, audio: np.ndarray, options: DecodeOptions) -> "_File":
+    def _prepare(self, audio: NDArray[np.float32], options: DecodeOptions) -> _File:
         """VAD, packing and (when not given) the language: everything decided per file."""
         language = self._fallback_language(options)
         if audio.shape[0] == 0:
@@ -175,10 +188,10 @@ class FasterWhisperEngine:
         windows = speech_windows(packed.spans)
         if windows and options.language is None and self._model.model.is_multilingual:
             language = self._model.detect_language(audio=packed.audio)[0]
-        silences = [(a.end, b.start) for a, b in zip(packed.spans, packed.spans[1:])]
+        silences = [(a.end, b.start) for a, b in zip(packed.spans, packed.spans[1:], strict=False)]
         return _File(packed, windows, silences, language)
 
-    def _decode(self, files: list["_File"], jobs: list[Job], options: DecodeOptions) -> list[list[Segment]]:
+    def _decode(self, files: list[_File], jobs: list[Job], options: DecodeOptions) -> list[list[Segment]]:
         """Segments (packed timeline) per job; windows of one language go in batches together."""
         batch = options.batch_size or DEFAULT_BATCH[self._device]
         out: list[list[Segment]] = [[] for _ in jobs]
@@ -188,15 +201,15 @@ class FasterWhisperEngine:
             for at in range(0, len(order), batch):
                 picked = order[at : at + batch]
                 decoded = self._batch(files, [jobs[k] for k in picked], language, options, last_speech)
-                for k, segment in zip(picked, decoded):
+                for k, segment in zip(picked, decoded, strict=True):
                     i = jobs[k][0]
                     pieces = split_at_pauses(segment, files[i].length, files[i].silences)
                     out[k] = [p for p in pieces if p.text]
         return out
 
     def _batch(
-        self, files: list["_File"], jobs: list[Job], language: str, options: DecodeOptions, last_speech: dict[int, float]
-    ) -> list[Any]:
+        self, files: list[_File], jobs: list[Job], language: str, options: DecodeOptions, last_speech: dict[int, float]
+    ) -> list[_Decoded]:
         """One encoder call and one beam search for ``jobs``; word times aligned per file."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
@@ -204,7 +217,7 @@ class FasterWhisperEngine:
 
         model = self._model
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
-        chunks = [samples(files[i].packed.audio, w) for i, w in jobs]
+        chunks = [samples(files[i].audio, w) for i, w in jobs]
         features = np.stack([pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in chunks])
         encoded = (self._encoder or model).encode(features)
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
@@ -219,8 +232,8 @@ class FasterWhisperEngine:
             suppress_blank=True,
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
         )
-        decoded = []
-        for (i, window), chunk, result in zip(jobs, chunks, results):
+        decoded: list[_Window] = []
+        for (_, window), chunk, result in zip(jobs, chunks, results, strict=True):
             seconds = chunk.shape[0] / SAMPLE_RATE
             tokens = result.sequences_ids[0]
             decoded.append(
@@ -245,7 +258,7 @@ class FasterWhisperEngine:
             for d in decoded
         ]
 
-    def _sequential(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+    def _sequential(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
         """No VAD: faster-whisper's own long-form loop, seeking by timestamp tokens."""
         duration = audio.shape[0] / SAMPLE_RATE
         if duration == 0.0:
@@ -282,6 +295,26 @@ class _File:
     @property
     def length(self) -> float:
         return 0.0 if self.packed is None else self.packed.audio.shape[0] / SAMPLE_RATE
+
+    @property
+    def audio(self) -> NDArray[np.float32]:
+        """The packed samples (empty without any: such a file has no windows, so no jobs)."""
+        return np.zeros(0, dtype=np.float32) if self.packed is None else self.packed.audio
+
+
+class _WindowText(TypedDict):
+    start: float
+    end: float
+    tokens: list[int]
+    text: str
+    seek: int
+    frames: int
+
+
+class _Window(_WindowText, total=False):
+    """One window's decode in the dict form faster-whisper's ``add_word_timestamps`` reads (and adds "words" to)."""
+
+    words: list[dict[str, Any]]
 
 
 @dataclass

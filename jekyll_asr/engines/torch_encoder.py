@@ -46,7 +46,7 @@ class TorchEncoder:
         self._encoder, self._dtype = encoder, dtype
 
     @classmethod
-    def from_ct2_dir(cls, path: str | Path, *, dtype: str = "bfloat16") -> "TorchEncoder":
+    def from_ct2_dir(cls, path: str | Path, *, dtype: str = "bfloat16") -> TorchEncoder:
         import torch
         from transformers import WhisperConfig
         from transformers.models.whisper.modeling_whisper import WhisperEncoder

@@ -20,9 +20,10 @@ loops.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import EngineError, ModelError
 from ..transcript import Segment
@@ -54,7 +55,7 @@ class TransformersEngine:
         self._multilingual = bool(getattr(pipe.model.generation_config, "is_multilingual", False))
 
     @classmethod
-    def load(cls, model: str, *, device: str, revision: str = "main") -> "TransformersEngine":
+    def load(cls, model: str, *, device: str, revision: str = "main") -> TransformersEngine:
         require("transformers", engine="transformers", package="transformers torch")
         require("torch", engine="transformers", package="torch")
         from ..models import transformers_checkpoint
@@ -62,14 +63,14 @@ class TransformersEngine:
         return cls.from_path(transformers_checkpoint(model, revision=revision), device=device)
 
     @classmethod
-    def from_path(cls, path: str, *, device: str) -> "TransformersEngine":
+    def from_path(cls, path: str, *, device: str) -> TransformersEngine:
         """Load a transformers Whisper checkpoint; ModelError when it cannot be loaded."""
         require("transformers", engine="transformers", package="transformers torch")
         import torch
         from transformers import pipeline
         from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()  # per-window generation warnings would drown the progress output
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # per-window generation warnings would drown the progress output
         cuda = device.startswith("cuda")
         if cuda and not torch.cuda.is_available():
             raise EngineError(
@@ -88,7 +89,7 @@ class TransformersEngine:
             raise ModelError(f"transformers cannot load the Whisper checkpoint {path} on {device}: {exc}") from exc
         return cls(pipe, device=device)
 
-    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+    def transcribe(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         duration = audio.shape[0] / SAMPLE_RATE
         packed = pack(audio, speech_spans(audio)) if options.vad else None
@@ -111,19 +112,16 @@ class TransformersEngine:
             # A fresh dict per window: the pipeline pops "raw" out of it.
             inputs = [{"raw": samples(audio, w), "sampling_rate": SAMPLE_RATE} for w in pending]
             outputs = self._pipe(inputs, return_timestamps=True, batch_size=batch, generate_kwargs=dict(kwargs))
-            return [_window_segments(w, out.get("chunks") or []) for w, out in zip(pending, outputs)]
+            return [_window_segments(w, out.get("chunks") or []) for w, out in zip(pending, outputs, strict=True)]
 
         try:
-            if packed is not None:
-                segments = [packed.restore(s) for s in decode_windows(windows, spans, decode)]
-            else:
-                segments = decode(windows)[0]
+            segments = [packed.restore(s) for s in decode_windows(windows, spans, decode)] if packed is not None else decode(windows)[0]
         except (RuntimeError, ValueError, TypeError) as exc:
             raise EngineError(f"transformers failed while transcribing: {exc}") from exc
         kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
         return kept, language
 
-    def _language(self, audio: np.ndarray, first: Span, options: DecodeOptions) -> str:
+    def _language(self, audio: NDArray[np.float32], first: Span, options: DecodeOptions) -> str:
         """"en" for English-only models, else the given language, else detected on the first window."""
         if not self._multilingual:
             return "en"
@@ -145,7 +143,14 @@ class TransformersEngine:
         return self._pipe.tokenizer.get_prompt_ids(prompt, return_tensors="pt").to(self._pipe.model.device)
 
 
-def _window_segments(window: Span, chunks: list[dict[str, Any]]) -> list[Segment]:
+class _Chunk(TypedDict, total=False):
+    """One timed piece of the ASR pipeline's output (``return_timestamps=True``)."""
+
+    text: str
+    timestamp: tuple[float | None, float | None]
+
+
+def _window_segments(window: Span, chunks: list[_Chunk]) -> list[Segment]:
     """Pipeline chunks of one window, shifted into the original timeline and clamped to it."""
     segments = []
     for chunk in chunks:

@@ -54,7 +54,7 @@ def decode_windows_many(
         if not pending:
             break
         retry: list[Job] = []
-        for (i, window), segments in zip(pending, decode(pending)):
+        for (i, window), segments in zip(pending, decode(pending), strict=True):
             found[i].extend(segments)
             if not segments:
                 continue  # the model heard no speech here: asking again gives the same answer

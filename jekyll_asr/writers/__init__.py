@@ -9,9 +9,10 @@ the build decides where the text goes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol
 
 from ..paragraphs import Paragraph
 from ..transcript import AudioTags, Chapter, Transcript
@@ -46,8 +47,8 @@ class Writer(Protocol):
 from . import chapters_json, markdown, podcast_json, srt, text, vtt  # noqa: E402  (modules need RenderContext)
 
 WRITERS: dict[str, Writer] = {
-    module.name: module  # type: ignore[misc]
+    module.name: module
     for module in (markdown, vtt, srt, podcast_json, text, chapters_json)
 }
 
-__all__ = ["RenderContext", "Writer", "WRITERS"]
+__all__ = ["WRITERS", "RenderContext", "Writer"]

@@ -19,11 +19,11 @@ media_type = "application/json+chapters"
 VERSION = "1.2.0"
 
 
-def applies(ctx: "RenderContext") -> bool:
+def applies(ctx: RenderContext) -> bool:
     return bool(ctx.chapters)
 
 
-def render(ctx: "RenderContext") -> str:
+def render(ctx: RenderContext) -> str:
     chapters: list[dict[str, Any]] = []
     for number, chapter in enumerate(sorted(ctx.chapters, key=lambda c: c.start), start=1):
         title = clean(chapter.title) or f"Chapter {number}"

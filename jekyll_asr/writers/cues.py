@@ -11,14 +11,15 @@ one millisecond and none overlaps the one before.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from ..paragraphs import ends_sentence
 from ..transcript import Segment
 
 MAX_LINE = 42
 MAX_LINES = 2
+_EVENED_LINES = 2  # a cue that wraps onto exactly this many lines has its break moved to even them
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
 
@@ -36,12 +37,9 @@ def clean(text: str) -> str:
 
 def _words(text: str, max_line: int) -> list[str]:
     """Words, with any word longer than a line cut into line-sized pieces."""
-    out = []
+    out: list[str] = []
     for word in text.split():
-        while len(word) > max_line:
-            out.append(word[:max_line])
-            word = word[max_line:]
-        out.append(word)
+        out.extend(word[i : i + max_line] for i in range(0, len(word), max_line))
     return out
 
 
@@ -69,7 +67,7 @@ def _balanced(words: Sequence[str], max_line: int) -> tuple[str, ...]:
     text = " ".join(words)
     if len(text) <= max_line:
         return (text,)
-    if len(_greedy(words, max_line)) == 2:
+    if len(_greedy(words, max_line)) == _EVENED_LINES:
         best: tuple[float, str, str] | None = None
         for i in range(1, len(words)):
             a, b = " ".join(words[:i]), " ".join(words[i:])
@@ -87,7 +85,7 @@ def _chunks(text: str, max_line: int, max_lines: int) -> list[tuple[str, ...]]:
     chunks: list[tuple[str, ...]] = []
     current: list[str] = []
     for word in _words(text, max_line):
-        if current and len(_greedy(current + [word], max_line)) > max_lines:
+        if current and len(_greedy([*current, word], max_line)) > max_lines:
             chunks.append(_balanced(current, max_line))
             current = []
         current.append(word)

@@ -82,7 +82,7 @@ def _seconds(value: float) -> str:
 
 
 @lru_cache(maxsize=8)
-def _environment(site_dir: Path | None) -> "jinja2.Environment":
+def _environment(site_dir: Path | None) -> jinja2.Environment:
     """One environment per override folder (None: the packaged templates only)."""
     import jinja2  # imported when something renders, not on a no-op build
 
@@ -101,11 +101,11 @@ def _environment(site_dir: Path | None) -> "jinja2.Environment":
     return env
 
 
-def applies(ctx: "RenderContext") -> bool:
+def applies(ctx: RenderContext) -> bool:
     return True
 
 
-def render(ctx: "RenderContext") -> str:
+def render(ctx: RenderContext) -> str:
     site_dir = Path(ctx.templates_dir).resolve() if ctx.templates_dir is not None else None
     if site_dir is not None and not (site_dir / TEMPLATE).is_file():
         site_dir = None  # checked per render: an override may appear or go while a process runs
@@ -119,7 +119,7 @@ def render(ctx: "RenderContext") -> str:
         raise ConfigError(f"transcript template {where}: {exc}") from exc
 
 
-def _variables(ctx: "RenderContext") -> dict[str, Any]:
+def _variables(ctx: RenderContext) -> dict[str, Any]:
     ordered = sorted(ctx.chapters, key=lambda c: c.start)
     numbers = {id(c): i for i, c in enumerate(ordered, start=1)}
     sections = []

@@ -20,11 +20,11 @@ media_type = "application/json"
 VERSION = "1.0.0"
 
 
-def applies(ctx: "RenderContext") -> bool:
+def applies(ctx: RenderContext) -> bool:
     return True
 
 
-def render(ctx: "RenderContext") -> str:
+def render(ctx: RenderContext) -> str:
     segments = []
     for seg in ctx.transcript.segments:
         body = clean(seg.text)

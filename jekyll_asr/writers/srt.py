@@ -23,11 +23,11 @@ def neutralise(text: str) -> str:
     return text.replace("<", "\u2039").replace(">", "\u203a")
 
 
-def applies(ctx: "RenderContext") -> bool:
+def applies(ctx: RenderContext) -> bool:
     return True
 
 
-def render(ctx: "RenderContext") -> str:
+def render(ctx: RenderContext) -> str:
     blocks = []
     for number, cue in enumerate(cues(ctx.transcript.segments), start=1):
         timing = f"{clock(cue.start_ms, ',')} --> {clock(cue.end_ms, ',')}"

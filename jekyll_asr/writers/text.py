@@ -12,11 +12,11 @@ extension = ".txt"
 media_type = "text/plain"
 
 
-def applies(ctx: "RenderContext") -> bool:
+def applies(ctx: RenderContext) -> bool:
     return True
 
 
-def render(ctx: "RenderContext") -> str:
+def render(ctx: RenderContext) -> str:
     """Paragraphs separated by a blank line; an empty transcript is an empty file."""
     paragraphs = [" ".join(p.text.split()) for p in ctx.paragraphs if p.text.strip()]
     return "\n\n".join(paragraphs) + "\n" if paragraphs else ""

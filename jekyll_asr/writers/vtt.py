@@ -23,11 +23,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def applies(ctx: "RenderContext") -> bool:
+def applies(ctx: RenderContext) -> bool:
     return True
 
 
-def render(ctx: "RenderContext") -> str:
+def render(ctx: RenderContext) -> str:
     blocks = ["WEBVTT"]
     for cue in cues(ctx.transcript.segments):
         timing = f"{clock(cue.start_ms, '.')} --> {clock(cue.end_ms, '.')}"

@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import TranscriptCache
 from .config import Settings
 from .errors import JekyllAsrError, UsageError
 from .fsutil import is_temp_name, sha256_bytes
-from .lock import SiteLock
-from .outputs import OutputManifest
-from .state import SiteState, manifest_path, site_state
+from .state import SiteState, site_state
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class Garbage:
 
 def find_garbage(settings: Settings, state: SiteState, *, keep_other_settings: bool = False, force: bool = False) -> Garbage:
     """Cache entries and generated files that ``state`` does not use."""
-    cache = TranscriptCache(settings.cache_path)
+    cache = Store(settings).cache()
     present = {a.sha256 for a in state.audio}
     entries = []
     for path in cache.entries():
@@ -64,7 +62,7 @@ def find_garbage(settings: Settings, state: SiteState, *, keep_other_settings: b
             continue
         entries.append(_site_rel(settings, path))
 
-    manifest = OutputManifest(settings.site, manifest_path(settings))
+    manifest = Store(settings).manifest()
     outputs, edited, forgotten = [], [], []
     for rel, written_sha in sorted(manifest.files.items()):
         if rel in state.outputs_in_use:
@@ -88,7 +86,7 @@ def leftover_temp_files(settings: Settings, state: SiteState) -> tuple[str, ...]
     the posts whose front matter it edits (searched flat): never the rest of
     the user's site.
     """
-    trees = [manifest_path(settings).parent, settings.cache_path, settings.includes_path, settings.captions_path]
+    trees = [Store(settings).root, settings.cache_path, settings.includes_path, settings.captions_path]
     found = {p for tree in trees if tree.is_dir() for p in tree.rglob("*.tmp")}
     posts = {(settings.site / user).parent for audio in state.audio for user in audio.users}
     found |= {p for folder in posts if folder.is_dir() for p in folder.glob(".*.tmp")}
@@ -110,7 +108,7 @@ def collect_garbage(
     parse hides the audio it uses, whose transcript would then look unused),
     unless ``force``.
     """
-    with SiteLock(settings.state_path, wait=wait, say=say):
+    with Store(settings).lock(wait=wait, say=say):
         state = site_state(settings)
         if state.problems and not force:
             listed = "\n  ".join(f"{p}: {m}" for p, m in state.problems)
@@ -135,7 +133,7 @@ def _remove(settings: Settings, garbage: Garbage) -> None:
             raise JekyllAsrError(f"cannot remove {rel}: {exc.strerror or exc}") from exc
         if settings.cache_path in path.parents:
             _prune_empty_dirs(path.parent, stop=settings.cache_path)
-    manifest = OutputManifest(settings.site, manifest_path(settings))
+    manifest = Store(settings).manifest()
     for rel in garbage.outputs + garbage.forgotten:
         manifest.forget(rel)
     manifest.save()

@@ -7,6 +7,7 @@ rebuild makes no request; only a URL never seen (or ``revalidate``) is fetched.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,7 @@ def fetch_and_transcribe(work: Any, site_audio: SiteAudio) -> None:
 
     rounds = [site_audio.pending[i : i + FETCH_ROUND] for i in range(0, len(site_audio.pending), FETCH_ROUND)]
     counter = {"done": 0, "total": len(site_audio.pending)}
-    scratch = NameIndex(work.settings.state_path / "unused-names.json")  # names are given by the final pass
+    scratch = NameIndex(Path(os.devnull))  # never saved: names are given by the final pass
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-fetch-round") as ahead:
         nxt = ahead.submit(_fetch_round, work, site_audio, rounds[0], counter) if rounds else None
         for i in range(len(rounds)):

@@ -86,6 +86,9 @@ NOT_AUDIO_SUFFIXES = frozenset(
     ".png .jpg .jpeg .gif .svg .webp .avif .ico .bmp .tif .tiff .pdf .woff .woff2 .ttf .otf .eot .rb .py .sh .lock .gemspec "
     ".vtt .srt .liquid .zip .gz .tgz .epub .psd .ai .sketch .key .pptx .docx .xlsx".split()
 )
+# Named as video: a screen recording in a write-up is not an episode. Found only when a document
+# links it as audio (an <audio> element, an audio key), never by the site-wide glob.
+VIDEO_SUFFIXES = frozenset(".mp4 .m4v .mov .mkv .avi .wmv .ogv".split())
 
 
 def candidate_files(settings: Settings) -> list[str]:
@@ -117,7 +120,8 @@ def candidate_files(settings: Settings) -> list[str]:
             ]
             for name in filenames:
                 rel = rel_dir + name
-                if os.path.splitext(name)[1].lower() in NOT_AUDIO_SUFFIXES or name.startswith("."):
+                suffix = os.path.splitext(name)[1].lower()
+                if suffix in NOT_AUDIO_SUFFIXES or suffix in VIDEO_SUFFIXES or name.startswith("."):
                     continue
                 if matches(rel, settings.include) and not matches(rel, exclude):
                     found.add(rel)
@@ -126,7 +130,7 @@ def candidate_files(settings: Settings) -> list[str]:
 
 def classify(settings: Settings, rel: str, index: StatIndex, *, hash_it: bool = True) -> AudioFile | None:
     """The AudioFile at ``rel``, or None when it is not audio; uses and updates the index."""
-    from .audio import sniff  # deferred: sniffing needs no numpy until a file is new
+    from .sniff import sniff  # deferred: a file is sniffed only when it is new (sniff.py imports no numpy or PyAV)
 
     path = settings.site / rel
     try:

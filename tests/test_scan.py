@@ -71,6 +71,7 @@ def test_the_default_finds_audio_anywhere_jekyll_publishes(tmp_path: Path) -> No
         "raw/take1.wav": Fixture("goforward.wav"),
         ".hidden/x.mp3": Fixture("welcome.mp3"),
         "notes.md": "# not audio, never opened\n",
+        "writeups/poc.mp4": Fixture("welcome.m4a"),  # a screen recording with a sound track: a video
     })
     settings = load_settings(tmp_path)
     assert candidate_files(settings) == ["_episodes/three.wav", "episodes/one.mp3", "podcasts/two.ogg", "top.flac"]

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import frontmatter
-from .audio import sniff
 from .config import RESERVED_KEYS, Settings, jekyll_settings, load_settings
 from .errors import ConfigError, FrontMatterError, PathError
 from .languages import normalise_language
@@ -30,6 +29,7 @@ from .references import (
     theme_patterns,
 )
 from .site import SKIPPED_FOLDERS, Resolver, iter_document_files, scan_site_documents
+from .sniff import sniff
 
 # Where sites declare the language their podcast speaks, most specific first. `lang:`
 # and `locale:` are left out on purpose: they are the language of the site's interface

@@ -143,7 +143,7 @@ class _OutsideSite:
 
 def _not_audio(path: Path) -> str:
     """Why a file named like audio is not transcribed: its content is not audio."""
-    from .audio import _describe
+    from .sniff import _describe
 
     try:
         if path.stat().st_size == 0:

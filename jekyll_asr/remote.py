@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from . import __version__, httpclient
-from .audio import sniff
 from .errors import ConfigError, JekyllAsrError, PathError
 from .fsutil import atomic_write, inside
+from .sniff import sniff
 from .statindex import hash_file
 from .urlindex import SHA256, UrlIndex, UrlRecord
 

@@ -51,7 +51,7 @@ class TorchEncoder:
         from transformers import WhisperConfig
         from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-        from ..convert import read_model_bin, state_dict
+        from ..ct2weights import read_model_bin, state_dict
 
         weights, dims = state_dict(read_model_bin(Path(path) / "model.bin"))
         prefix = "model.encoder."

@@ -84,6 +84,13 @@ def test_every_option_change_takes_effect_and_status_agrees_with_build(tmp_path:
         {"paragraph_pause": 2.0},
         {"include": ["nothing/**"], "exclude": ["assets/**"]},
         {"captions_dir": "captions"},
+        {"includes_dir": "_includes/words"},
+        {"beam_size": 2},
+        {"vad": False},
+        {"replace_audio_keys": True, "audio_keys": ["sermon"]},
+        {"audio_dirs": ["recordings"]},
+        {"corrections_dir": "_fixes"},
+        {"templates_dir": "_tpl"},
     ]
     for change in changes:
         settings = load_settings(site, {**base, **change})
@@ -92,6 +99,11 @@ def test_every_option_change_takes_effect_and_status_agrees_with_build(tmp_path:
         assert report.failed == [], change
         did_something = bool(report.transcribed or report.outputs or report.documents)
         assert did_something == (not predicted.current), (change, predicted.to_dict(), report.to_json())
+        # and file by file: what status said would be transcribed, written or updated, build did
+        to_transcribe = {a.path for a in predicted.audio if a.state in ("new", "changed")}
+        assert set(report.transcribed) <= to_transcribe and bool(report.transcribed) == bool(to_transcribe), change
+        assert set(report.outputs) == set(predicted.stale_outputs) or to_transcribe, (change, report.outputs, predicted.stale_outputs)
+        assert set(report.documents) == set(predicted.stale_documents) or to_transcribe, (change, report.documents, predicted.stale_documents)
         assert site_state(settings).current, change  # after the build, nothing is left to do
         assert not build(settings, say=lambda m: None).documents  # and a rebuild changes nothing
     assert "sermon" in (site / "_posts/2020-01-02-b.md").read_text()

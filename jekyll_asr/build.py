@@ -7,25 +7,23 @@ the stat index and the cache, renders, and writes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from .cache import CacheEntry
 from .config import Settings
-from .errors import FrontMatterError, JekyllAsrError, OutputConflict
+from .errors import JekyllAsrError, OutputConflict
 from .find import SiteAudio, scan_site
 from .fsutil import atomic_write
 from .outputs import OutputManifest
-from .render import RenderPlan, document_update, document_value, managed_value, plan_outputs, render_outputs, values_for
+from .plan import DocumentChange, Plan, Recording, decode_options, plan_documents, word_settings
+from .render import plan_outputs
 from .renderindex import RenderIndex
 from .report import Report
 from .sources import fetch_and_transcribe
 from .store import Store
-from .transcribing import Work, decode_options, word_settings
+from .transcribing import Work
 
 __all__ = ["Progress", "Shard", "build", "decode_options", "scan_site", "word_settings"]
 
@@ -94,19 +92,18 @@ def build(
             from .sources import remote_options
 
             fetcher = Fetcher(remote_options(settings), urls)
-        rendered = store.rendered()
-        work = Work(settings, store.cache(), report, shard, transcribe, progress, rendered, fetcher, refresh)
+        work = Work(settings, store, site_audio, report, shard, transcribe, progress, fetcher, refresh)
         try:
             if site_audio.pending and transcribe and fetcher is not None:
                 fetch_and_transcribe(work, site_audio)
             plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)
-            entries, fresh = work.run(plans)
+            plan = work.run(plans, render=True)
         finally:
             if fetcher is not None:
                 fetcher.close()
         report.cached = [k for k in dict.fromkeys(report.cached) if k not in set(report.transcribed)]
-        manifest = store.manifest()
-        _write_outputs(settings, site_audio, plans, entries=entries, fresh=fresh, manifest=manifest, report=report, force=force, rendered=rendered)
+        manifest, rendered = store.manifest(), store.rendered()
+        _write_outputs(settings, site_audio, plan, manifest=manifest, report=report, force=force, rendered=rendered)
         rendered.forget_missing({p.key for p in plans})
         names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
         urls.forget_missing(set(site_audio.urls))
@@ -118,77 +115,59 @@ def build(
 
 
 def _write_outputs(
-    settings: Settings,
-    site_audio: SiteAudio,
-    plans: list[RenderPlan],
-    *,
-    entries: dict[str, CacheEntry],
-    fresh: dict[str, dict[str, Any]],
-    manifest: OutputManifest,
-    report: Report,
-    force: bool,
-    rendered: RenderIndex,
+    settings: Settings, site_audio: SiteAudio, plan: Plan, *, manifest: OutputManifest, report: Report, force: bool, rendered: RenderIndex
 ) -> None:
-    """Render each transcript's files, then the managed key of each post using it."""
-    values: dict[str, dict[str, Any]] = dict(fresh)
-    for plan in plans:
-        rel = plan.key
-        entry = entries.get(rel)
-        if entry is None:
+    """Write what the plan says: each rendered recording's files, then the managed key of each post."""
+    failed: set[str] = set()
+    for recording in plan.recordings:
+        if recording.error is not None:
+            report.fail(recording.key, recording.error)
             continue
+        entry = recording.cache.entry
+        if recording.cache.kind != "cached" or entry is None or recording.value is None:
+            continue  # fresh (nothing to write) or not transcribed
+        ok, conflicts = _write_files(recording, manifest, report, force=force)
+        if not ok:
+            failed.add(recording.key)
+        elif not conflicts:  # a hand-edited output is checked (and reported) again next time
+            outputs = [o.path for o in recording.outputs]
+            rendered.record(recording.key, rendered.fingerprint(recording.plan, entry.path), outputs, recording.value)
+    documents = plan.documents
+    if failed:  # a recording whose files could not be written sets no managed key: decide them again
+        documents = plan_documents(settings, site_audio, [r for r in plan.recordings if r.key not in failed])
+    _write_documents(settings, documents, report)
+
+
+def _write_files(recording: Recording, manifest: OutputManifest, report: Report, *, force: bool) -> tuple[bool, bool]:
+    """One recording's files through the manifest (which keeps hand edits): (all written, some kept)."""
+    ok, conflicts = True, False
+    for output in recording.outputs:
+        assert output.content is not None  # a cached recording's outputs are rendered
         try:
-            files = render_outputs(settings, plan, entry)
+            if manifest.write(output.path, output.content, force=force):
+                report.outputs.append(output.path)
+            else:
+                report.unchanged_outputs += 1
+        except OutputConflict as exc:
+            report.warnings.append(str(exc))
+            conflicts = True
         except JekyllAsrError as exc:
-            report.fail(rel, str(exc))
+            report.fail(output.path, str(exc))
+            ok = False
+    return ok, conflicts
+
+
+def _write_documents(settings: Settings, documents: tuple[DocumentChange, ...], report: Report) -> None:
+    """Set the managed key of each document the plan gives a new text."""
+    for document in documents:
+        if document.error is not None:
+            report.fail(document.path, document.error)
             continue
-        ok, conflicts = True, False
-        for out_rel, content in files.items():
-            try:
-                if manifest.write(out_rel, content, force=force):
-                    report.outputs.append(out_rel)
-                else:
-                    report.unchanged_outputs += 1
-            except OutputConflict as exc:
-                report.warnings.append(str(exc))
-                conflicts = True
-            except JekyllAsrError as exc:
-                report.fail(out_rel, str(exc))
-                ok = False
-        if ok:
-            values[rel] = managed_value(settings, plan, entry)
-            if not conflicts:  # a hand-edited output is checked (and reported) again next time
-                rendered.record(rel, rendered.fingerprint(plan, entry.path), list(files), values[rel])
-
-    by_key = {e.key: values[p.key] for p in plans if p.key in values for e in (p.encodings or (p.audio,))}
-    _update_documents(settings, site_audio, by_key, report)
-
-
-def _update_documents(settings: Settings, site_audio: SiteAudio, by_key: dict[str, dict[str, Any]], report: Report) -> None:
-    """Set the managed key of each document whose recordings have values (audio key -> value)."""
-    for document in site_audio.documents:
-        used = values_for(settings, document, by_key)
-        if not used:
+        if document.new_text is None:
             continue
-        if document.managed is not None and _same(document.managed, document_value(used, document.user_keys)):
-            continue  # the key already holds this value: no need to read or parse the post
-        path = settings.site / document.path
         try:
-            text, new_text = document_update(settings, document.path, used)
-        except FrontMatterError as exc:
-            report.fail(document.path.as_posix(), str(exc))
+            atomic_write(settings.site / document.path, document.new_text.encode("utf-8"))
+        except JekyllAsrError as exc:
+            report.fail(document.path, str(exc))
             continue
-        if new_text != text:
-            try:
-                atomic_write(path, new_text.encode("utf-8"))
-            except JekyllAsrError as exc:
-                report.fail(document.path.as_posix(), str(exc))
-                continue
-            report.documents.append(document.path.as_posix())
-
-
-def _same(current: Any, wanted: dict[str, Any]) -> bool:
-    """Whether the post's managed value (as JSON keeps it) already equals ``wanted``."""
-
-    return bool(current == json.loads(json.dumps(wanted, default=str)))
-
-
+        report.documents.append(document.path)

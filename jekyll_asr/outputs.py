@@ -19,6 +19,20 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def output_verdict(on_disk: bytes | None, data: bytes, written_sha: str | None, *, force: bool = False) -> str:
+    """'current', 'missing', 'out of date' (a build rewrites it) or 'edited' (a build keeps it).
+
+    The one rule: ``OutputManifest.write`` refuses an 'edited' file, and the plan predicts with it.
+    """
+    if on_disk is None:
+        return "missing"
+    if on_disk == data:
+        return "current"
+    if force or _sha(on_disk) == written_sha:
+        return "out of date"
+    return "edited"
+
+
 class OutputManifest:
     def __init__(self, site: Path, path: Path) -> None:
         self.site = site
@@ -51,19 +65,28 @@ class OutputManifest:
             current = None
         except OSError as exc:  # a file or a folder in the way: this output fails, the build goes on
             raise JekyllAsrError(f"cannot write {rel}: {exc.strerror or exc}") from exc
-        if current is not None:
-            current_sha = _sha(current)
-            if current_sha == new_sha:
-                self._remember(rel, new_sha)
-                return False
-            if not force and current_sha != self.files.get(rel):
-                raise OutputConflict(
-                    f"{rel} was edited by hand since jekyll-asr wrote it; kept as it is "
-                    "(put fixes in the corrections file, or pass --force to overwrite)"
-                )
+        verdict = output_verdict(current, data, self.files.get(rel), force=force)
+        if verdict == "current":
+            self._remember(rel, new_sha)
+            return False
+        if verdict == "edited":
+            raise OutputConflict(
+                f"{rel} was edited by hand since jekyll-asr wrote it; kept as it is "
+                "(put fixes in the corrections file, or pass --force to overwrite)"
+            )
         atomic_write(target, data)
         self._remember(rel, new_sha)
         return True
+
+    def verdict(self, rel: str, content: str) -> str:
+        """What ``write`` would do with this content (``output_verdict``); read-only."""
+        try:
+            on_disk: bytes | None = (self.site / rel).read_bytes()
+        except FileNotFoundError:
+            on_disk = None
+        except OSError:
+            return "out of date"  # a build tries, and reports why it cannot
+        return output_verdict(on_disk, content.encode("utf-8"), self.files.get(rel))
 
     def _remember(self, rel: str, sha: str) -> None:
         if self.files.get(rel) != sha:

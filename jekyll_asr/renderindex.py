@@ -89,6 +89,11 @@ class RenderIndex:
                 return None
         return entry["value"]
 
+    def outputs_of(self, rel: str) -> tuple[str, ...]:
+        """The files recorded for ``rel`` (those ``fresh_value`` vouched for)."""
+        entry = self.entries.get(rel)
+        return tuple(entry["outputs"]) if entry else ()
+
     def record(self, rel: str, fingerprint: str, outputs: list[str], value: dict[str, Any]) -> None:
         site = self.settings.site
         self.entries[rel] = {"fingerprint": fingerprint, "outputs": {o: _stamp(site / o) for o in outputs}, "value": value}

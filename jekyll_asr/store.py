@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .cache import TranscriptCache
 from .config import Settings
@@ -53,6 +53,7 @@ class Store:
 
     settings: Settings
     notes: list[str] = field(default_factory=list)
+    _loaded: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def root(self) -> Path:
@@ -74,10 +75,17 @@ class Store:
         return SiteLock(self.local, wait=wait, say=say)
 
     def cache(self) -> TranscriptCache:
-        return TranscriptCache(self.inside(self.settings.cache_path))
+        """The transcript cache; the same object for the life of this store (as are manifest and render index)."""
+        if "cache" not in self._loaded:
+            self._loaded["cache"] = TranscriptCache(self.inside(self.settings.cache_path))
+        cache: TranscriptCache = self._loaded["cache"]
+        return cache
 
     def manifest(self) -> OutputManifest:
-        return OutputManifest(self.settings.site, self.path("outputs.json"))
+        if "manifest" not in self._loaded:
+            self._loaded["manifest"] = OutputManifest(self.settings.site, self.path("outputs.json"))
+        manifest: OutputManifest = self._loaded["manifest"]
+        return manifest
 
     def names(self) -> NameIndex:
         return NameIndex.load(self._checked("names.json"))
@@ -92,7 +100,10 @@ class Store:
         return DocumentMemo.load(self._checked("local/documents.json"))
 
     def rendered(self) -> RenderIndex:
-        return RenderIndex(self.settings)
+        if "rendered" not in self._loaded:
+            self._loaded["rendered"] = RenderIndex(self.settings)
+        rendered: RenderIndex = self._loaded["rendered"]
+        return rendered
 
     def inside(self, path: Path) -> Path:
         """``path``, after checking it lies inside the site (the cache may not be moved out of it)."""

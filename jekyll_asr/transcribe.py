@@ -43,7 +43,7 @@ def transcribe_files(
     from .audio import SAMPLE_RATE
     from .engines import load_engine, resolve_engine
     from .glossary import Glossary, prompt_text
-    from .transcribing import decode_options
+    from .plan import decode_options
 
     name, device = resolve_engine(settings.engine, settings.device)
     options = decode_options(settings, prompt_text(Glossary.from_config(list(settings.glossary))))

@@ -1,6 +1,6 @@
-"""The middle of a build: look each recording up in the cache, transcribe what is missing.
+"""The middle of a build: plan each recording (``plan.make_plan``), transcribe what is missing.
 
-``look_up`` decides, for every plan, whether its outputs are current (not even
+The plan decides, for every recording, whether its outputs are current (not even
 read), its transcript is cached, or its content must be transcribed (once per
 content hash). ``Transcriber`` does the last: files are decoded (and remote
 audio fetched) ahead on a worker thread, short files share the model's
@@ -13,46 +13,22 @@ from __future__ import annotations
 import logging
 from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .ahead import Decoded, Job, declared_seconds, decoded_ahead, local_path
-from .cache import CacheEntry, TranscriptCache, settings_key
+from .cache import CacheEntry, TranscriptCache
 from .config import Settings
 from .errors import EngineError, ModelError, one_line
+from .find import SiteAudio
 from .interrupt import exit_on_interrupt
+from .plan import Ident, Plan, decode_options, make_plan
 from .render import RenderPlan
-from .renderindex import RenderIndex
 from .report import Report
+from .store import Store
 from .transcript import Transcript
 
 log = logging.getLogger("jekyll_asr")
-
-Ident = tuple[str, str]  # (audio SHA-256, settings key): one transcript
-
-
-def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
-    """Everything that changes the words: the cache key is its hash. Cheap: no torch."""
-    from .models import model_identity
-
-    options = decode_options(settings, prompt)
-    return {"model": model_identity(settings.model, revision=settings.model_revision), "engine": engine, "decode": options.key()}
-
-
-def decode_options(settings: Settings, prompt: str | None) -> Any:
-    """The engines' DecodeOptions for these settings and a document's prompt."""
-    from .engines import DecodeOptions
-
-    language = settings.language
-    if language is None and settings.model.endswith(".en"):
-        language = "en"
-    return DecodeOptions(
-        language=language,
-        task=settings.task,
-        beam_size=settings.beam_size,
-        batch_size=settings.batch_size,
-        vad=settings.vad,
-        initial_prompt=prompt,
-    )
 
 
 class LazyEngine:
@@ -72,55 +48,11 @@ class LazyEngine:
 
 @dataclass
 class Lookup:
-    """What the cache already has for a list of plans, and what it lacks."""
+    """The transcriber's work list: what is missing (once per content), and what it stored."""
 
-    entries: dict[str, CacheEntry] = field(default_factory=dict)  # plan key -> cached transcript
-    fresh: dict[str, dict[str, Any]] = field(default_factory=dict)  # plan key -> managed value, outputs current
+    entries: dict[str, CacheEntry] = field(default_factory=dict)  # plan key -> newly stored transcript
     missing: dict[Ident, list[RenderPlan]] = field(default_factory=dict)  # to transcribe, once per content
     words: dict[Ident, dict[str, Any]] = field(default_factory=dict)  # the settings each one is stored under
-
-
-def look_up(
-    settings: Settings, cache: TranscriptCache, plans: list[RenderPlan], report: Report, rendered: RenderIndex,
-    *, engine: str, candidates: list[str], refresh: bool,
-) -> Lookup:
-    """For each plan: outputs current, transcript cached (by any candidate engine), or missing.
-
-    An entry made before an upgrade of the decoder or of a bundled model is
-    served unless ``refresh`` (``TranscriptCache.find``).
-    """
-    found = Lookup()
-    known: dict[tuple[str, str | None], tuple[dict[str, Any], str]] = {}
-
-    def words_and_key(name: str, prompt: str | None) -> tuple[dict[str, Any], str]:
-        if (name, prompt) not in known:  # the same for every file with the same prompt
-            words = word_settings(settings, name, prompt)
-            known[name, prompt] = (words, settings_key(words))
-        return known[name, prompt]
-
-    for plan in plans:
-        entry = None
-        for name in dict.fromkeys(candidates):  # auto: any engine's words for the same model and options
-            words, key = words_and_key(name, plan.prompt)
-            path = cache.find(plan.audio.sha256, key, words, compatible=not refresh)
-            value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path))
-            if value is not None:  # rendered from this very entry, outputs untouched since
-                found.fresh[plan.key] = value
-                break
-            entry = cache.get_at(path, plan.audio.sha256)
-            if entry is not None:
-                found.entries[plan.key] = entry
-                break
-        if plan.key in found.fresh or plan.key in found.entries:
-            report.cached.append(plan.key)
-            continue
-        words, key = words_and_key(engine, plan.prompt)
-        found.words[plan.audio.sha256, key] = words
-        found.missing.setdefault((plan.audio.sha256, key), []).append(plan)
-    for bad in cache.corrupt:
-        shown = bad.relative_to(settings.site) if settings.site in bad.parents else bad
-        report.warnings.append(f"cache entry {shown} was corrupt; transcribing again")
-    return found
 
 
 class Transcriber:
@@ -220,37 +152,62 @@ class Transcriber:
 
 @dataclass
 class Work:
-    """What transcribing needs, so the fetch stage and the final pass share one model and report."""
+    """What transcribing needs, so the fetch stage and the final pass share one model, store and report."""
 
     settings: Settings
-    cache: TranscriptCache
+    store: Store
+    site_audio: SiteAudio
     report: Report
     shard: Any
     transcribe: bool
     progress: Any
-    rendered: RenderIndex
     fetcher: Any
     refresh: bool = False
     lazy: LazyEngine | None = None
+    warned: set[Path] = field(default_factory=set)
 
-    def run(self, plans: list[RenderPlan]) -> tuple[dict[str, CacheEntry], dict[str, dict[str, Any]]]:
-        """Cache entries by plan key, transcribing what is missing (once per content hash), and the
-        managed values of plans whose outputs are already current (not even read)."""
-        from .engines import resolve_engine
+    def run(self, plans: list[RenderPlan], *, render: bool = False) -> Plan:
+        """The plan for ``plans``, its missing transcripts transcribed (once per content hash) and,
+        with ``render``, those recordings planned again from their new cache entries."""
+        plan = make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=plans, refresh=self.refresh, render=render)
+        self._warn_corrupt(plan)
+        found = Lookup()
+        for recording in plan.recordings:
+            decision = recording.cache
+            if decision.kind != "missing":
+                self.report.cached.append(recording.key)
+            elif decision.ident is not None and decision.words is not None:
+                found.words[decision.ident] = decision.words
+                found.missing.setdefault(decision.ident, []).append(recording.plan)
+        self._transcribe(found)
+        done = [r.plan for r in plan.recordings if r.cache.kind == "missing" and r.key in found.entries]
+        if render and done:  # newly cached: decide their outputs with the same planner
+            again = make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=done, refresh=self.refresh, render=True)
+            plan = plan.replaced(self.settings, self.site_audio, again)
+        return plan
 
-        engine, device = resolve_engine(self.settings.engine, self.settings.device)
-        candidates = [engine] + (["faster-whisper", "transformers"] if self.settings.engine == "auto" else [])
-        found = look_up(self.settings, self.cache, plans, self.report, self.rendered, engine=engine, candidates=candidates, refresh=self.refresh)
+    def _transcribe(self, found: Lookup) -> None:
         todo = []
         for ident, group in found.missing.items():
             if self.shard is not None and not self.shard.owns(ident[0]):
                 self.report.skipped += [p.key for p in group]
             elif self.transcribe:
                 todo.append((ident, group))
-        if todo:
-            self.lazy = self.lazy or LazyEngine(self.settings, engine, device)  # one model for every round of a build
-            transcriber = Transcriber(
-                self.settings, cache=self.cache, report=self.report, progress=self.progress, fetcher=self.fetcher, engine=engine, lazy=self.lazy
-            )
-            transcriber.run(todo, found)
-        return found.entries, found.fresh
+        if not todo:
+            return
+        from .engines import resolve_engine
+
+        engine, device = resolve_engine(self.settings.engine, self.settings.device)
+        self.lazy = self.lazy or LazyEngine(self.settings, engine, device)  # one model for every round of a build
+        transcriber = Transcriber(
+            self.settings, cache=self.store.cache(), report=self.report, progress=self.progress, fetcher=self.fetcher, engine=engine, lazy=self.lazy
+        )
+        transcriber.run(todo, found)
+
+    def _warn_corrupt(self, plan: Plan) -> None:
+        site = self.settings.site
+        for bad in plan.corrupt:
+            if bad not in self.warned:
+                self.warned.add(bad)
+                shown = bad.relative_to(site) if site in bad.parents else bad
+                self.report.warnings.append(f"cache entry {shown} was corrupt; transcribing again")

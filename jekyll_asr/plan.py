@@ -165,10 +165,11 @@ def decide_cache(
     decision: CacheDecision | None = None
     for name in candidates:  # auto: any engine's words for the same model and options
         words, key = keys.get(name, plan.prompt)
+        if decision is not None:  # another engine's exact entry is in use too (gc keeps it); no search, no read
+            in_use.append(cache.path_for(sha, key).relative_to(cache.root).as_posix())
+            continue
         path = cache.find(sha, key, words, compatible=not refresh)
         in_use.append(path.relative_to(cache.root).as_posix())
-        if decision is not None:
-            continue  # every acceptable entry is in use (gc keeps it)
         served = () if path == cache.path_for(sha, key) else ("made before an upgrade: served",)
         value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path))
         if value is not None:  # rendered from this very entry, outputs untouched since

@@ -178,3 +178,19 @@ def test_real_build_settings_change_reason_then_rewrites(tmp_path: Path) -> None
     report = build(load_settings(site, {"model": "tiny.en", "beam_size": 1}), say=lambda m: None)
     assert report.failed == [] and len(report.transcribed) == 2
     assert set(verdicts(plan_of(site, model="tiny.en", beam_size=1)).values()) == {"current"}
+
+
+def test_entry_made_before_an_upgrade_is_served_with_its_reason(built_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jekyll_asr import engines
+
+    monkeypatch.setattr(engines, "DECODE_VERSION", engines.DECODE_VERSION + 1)  # the decoder is upgraded
+    plan = plan_of(built_site)
+    assert [r.cache.kind for r in plan.recordings] == ["fresh", "fresh"]
+    assert all(r.cache.reasons == ("made before an upgrade: served",) for r in plan.recordings)
+    assert set(verdicts(plan).values()) == {"current"}
+    settings = load_settings(built_site)
+    store = Store(settings)
+    site_audio = scan_site(settings, store.stat_index(), urls=store.urls())
+    plans = plan_outputs(settings, site_audio.files, site_audio.documents, store.names())
+    refreshed = make_plan(settings, store=store, site_audio=site_audio, plans=plans, refresh=True)
+    assert [r.cache.kind for r in refreshed.recordings] == ["missing", "missing"]  # build --refresh transcribes again

@@ -20,7 +20,7 @@ from .errors import without_names
 from .fsutil import atomic_write
 from .scan import AudioFile, candidate_files, classify
 from .site import Document, is_lfs_pointer, scan_site_documents
-from .sources import known_sources, open_index
+from .sources import known_sources, linked_from, open_index
 from .statindex import StatIndex
 
 
@@ -44,7 +44,6 @@ class SiteAudio:
 
 # Names that promise audio: such a file that is not audio by content is reported, not skipped in silence.
 _AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
-_NAMED = 3  # documents named on a report line before "and N more"
 
 
 def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None, urls: Any = None) -> SiteAudio:
@@ -107,12 +106,6 @@ def _feeds_carry_transcripts(site: Path) -> bool:
             except OSError:
                 continue
     return False
-
-
-def linked_from(paths: list[Path]) -> str:
-    """``a.md, b.md and 3 more``: the documents linking a URL, for its report line."""
-    shown = ", ".join(p.as_posix() for p in paths[:_NAMED])
-    return shown + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
 
 
 class _OutsideSite:

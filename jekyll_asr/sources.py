@@ -22,6 +22,15 @@ if TYPE_CHECKING:  # the fetcher (threads, HTTP, sniffing) is imported only when
     from .remote import Fetcher, RemoteError, RemoteOptions
 
 
+_NAMED = 3  # documents named on a report line before "and N more"
+
+
+def linked_from(paths: list[Path]) -> str:
+    """``a.md, b.md and 3 more``: the documents linking a URL, for its report line."""
+    shown = ", ".join(p.as_posix() for p in paths[:_NAMED])
+    return shown + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
+
+
 def remote_options(settings: Settings) -> RemoteOptions:
     """The fetcher's options from the ``asr:`` settings (mirror folders relative to the site)."""
     from .remote import RemoteOptions
@@ -126,7 +135,6 @@ def fetch_and_transcribe(work: Any, site_audio: SiteAudio) -> None:
 def _fetch_round(work: Any, site_audio: SiteAudio, urls: list[str], counter: dict[str, int]) -> list[AudioFile]:
     """One round of URLs, several at once; one report line per URL that fails, naming its documents."""
     from .errors import without_names
-    from .find import linked_from
 
     got: list[AudioFile] = []
     for url, result in fetch_pending(work.fetcher, urls, revalidate=work.settings.revalidate):

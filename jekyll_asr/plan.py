@@ -165,12 +165,14 @@ def decide_cache(
     decision: CacheDecision | None = None
     for name in candidates:  # auto: any engine's words for the same model and options
         words, key = keys.get(name, plan.prompt)
+        exact = f"{sha[:2]}/{sha}-{key[:16]}.json"  # TranscriptCache.path_for, relative: no Path work per file
         if decision is not None:  # another engine's exact entry is in use too (gc keeps it); no search, no read
-            in_use.append(cache.path_for(sha, key).relative_to(cache.root).as_posix())
+            in_use.append(exact)
             continue
         path = cache.find(sha, key, words, compatible=not refresh)
-        in_use.append(path.relative_to(cache.root).as_posix())
-        served = () if path == cache.path_for(sha, key) else ("made before an upgrade: served",)
+        relative = path.relative_to(cache.root).as_posix()
+        in_use.append(relative)
+        served = () if relative == exact else ("made before an upgrade: served",)
         value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path))
         if value is not None:  # rendered from this very entry, outputs untouched since
             decision = CacheDecision("fresh", value=value, outputs=rendered.outputs_of(plan.key), reasons=served)
@@ -202,13 +204,14 @@ def plan_outputs_of(settings: Settings, plan: RenderPlan, decision: CacheDecisio
 def plan_documents(settings: Settings, site_audio: SiteAudio, recordings: tuple[Recording, ...] | list[Recording]) -> tuple[DocumentChange, ...]:
     """Each document using recordings with values, and its text after a build sets its managed key."""
     by_key = {e.key: r.value for r in recordings if r.value is not None for e in (r.plan.encodings or (r.plan.audio,))}
+    recording_of = {e.key: r.key for r in recordings for e in (r.plan.encodings or (r.plan.audio,))}
     changes = []
     for document in site_audio.documents:
         used = values_for(settings, document, by_key)
         if not used:
             continue
         doc = document.path.as_posix()
-        first = next(r.key for r in recordings if any(e.key in document.audio for e in (r.plan.encodings or (r.plan.audio,))))
+        first = next(recording_of[k] for k in document.audio if k in recording_of)
         if document.managed is not None and _same(document.managed, document_value(used, document.user_keys)):
             changes.append(DocumentChange(doc, first))  # the key already holds this value: not even read
             continue

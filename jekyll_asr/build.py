@@ -101,7 +101,8 @@ def build(
         finally:
             if fetcher is not None:
                 fetcher.close()
-        report.cached = [k for k in dict.fromkeys(report.cached) if k not in set(report.transcribed)]
+        transcribed = set(report.transcribed)
+        report.cached = [k for k in dict.fromkeys(report.cached) if k not in transcribed]
         manifest, rendered = store.manifest(), store.rendered()
         _write_outputs(settings, site_audio, plan, manifest=manifest, report=report, force=force, rendered=rendered)
         rendered.forget_missing({p.key for p in plans})

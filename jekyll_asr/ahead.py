@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Settings
-from .errors import JekyllAsrError
+from .length import known_duration
 from .scan import AudioFile
 from .transcript import AudioTags
 
@@ -38,14 +38,7 @@ def local_path(settings: Settings, audio: AudioFile, fetcher: Fetcher | None) ->
 
 def declared_seconds(settings: Settings, audio: AudioFile) -> float:
     """The length a file's header declares (0 for remote audio not on this machine yet)."""
-    from . import audio as audio_mod
-
-    if audio.url is not None:
-        return 0.0
-    try:
-        return audio_mod.duration(settings.site / audio.path) or 0.0
-    except (JekyllAsrError, OSError, ValueError):
-        return 0.0
+    return 0.0 if audio.url is not None else known_duration(settings.site / audio.path) or 0.0
 
 
 @dataclass

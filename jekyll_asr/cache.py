@@ -80,7 +80,7 @@ class TranscriptCache:
         if not compatible or exact.exists():
             return exact
         wanted = loose_settings(settings)
-        for path in sorted((self.root / audio_sha256[:2]).glob(f"{audio_sha256}-*.json")):
+        for path in self.entries_of(audio_sha256):
             try:
                 data = json.loads(path.read_bytes())
             except (OSError, ValueError):
@@ -88,6 +88,10 @@ class TranscriptCache:
             if isinstance(data, dict) and isinstance(data.get("settings"), dict) and loose_settings(data["settings"]) == wanted:
                 return path
         return exact
+
+    def entries_of(self, audio_sha256: str) -> list[Path]:
+        """Every entry file of one content, whatever settings it was made with."""
+        return sorted((self.root / audio_sha256[:2]).glob(f"{audio_sha256}-*.json"))
 
     def get_at(self, path: Path, audio_sha256: str) -> CacheEntry | None:
         """The entry at ``path`` (from ``find``), checked like ``get``; None when missing or corrupt."""

@@ -10,7 +10,6 @@ LFS pointer, a symlink out of the site).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from .config import Settings
 from .errors import without_names
 from .fsutil import atomic_write
+from .references import AUDIO_NAME  # a name that promises audio: not audio by content is reported, not skipped
 from .scan import AudioFile, candidate_files, classify
 from .site import Document, is_lfs_pointer, scan_site_documents
 from .sources import known_sources, linked_from, open_index
@@ -42,10 +42,6 @@ class SiteAudio:
     managed: dict[str, Any] = field(default_factory=dict)  # document -> its managed value (what its pages name)
 
 
-# Names that promise audio: such a file that is not audio by content is reported, not skipped in silence.
-_AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|mp4a|aac|wav|wave|ogg|oga|opus|flac|webm|weba|aif|aiff)$", re.IGNORECASE)
-
-
 def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None, urls: Any = None) -> SiteAudio:
     """Every audio file the include globs select or a document references, and the URLs documents link.
 
@@ -57,13 +53,13 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     for rel in candidate_files(settings):
         escape = outside.why(rel)
         if escape is not None:  # a symlink to a file elsewhere: never read it into the site's outputs
-            if _AUDIO_NAME.search(rel):
+            if AUDIO_NAME.search(rel):
                 refused[rel] = escape
             continue
         found = classify(settings, rel, index)
         if found is not None:
             files[rel] = found
-        elif _AUDIO_NAME.search(rel):
+        elif AUDIO_NAME.search(rel):
             refused[rel] = _not_audio(settings.site / rel)
 
     def is_audio(rel: Path) -> bool:
@@ -74,7 +70,7 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
         if found is not None:
             files[key] = found
             return True
-        if _AUDIO_NAME.search(key) and key not in refused:
+        if AUDIO_NAME.search(key) and key not in refused:
             refused[key] = _not_audio(settings.site / key)
         return False
 

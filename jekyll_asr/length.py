@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from .errors import JekyllAsrError
 from .sniff import _is_regular, sniff
 
 _WAV_STREAMING_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)  # "length unknown" sentinels of streaming writers
@@ -24,6 +25,14 @@ def duration(path: Path) -> float | None:
     """The length the container declares, in seconds, without decoding; None when unknown."""
     path = Path(path)
     return _declared(path, trusted_only=False) if _is_regular(path) else None
+
+
+def known_duration(path: Path) -> float | None:
+    """``duration`` for a status column or a progress total: a file that cannot be read has no known length."""
+    try:
+        return duration(path)
+    except (JekyllAsrError, OSError, ValueError):
+        return None
 
 
 def _declared(path: Path, *, trusted_only: bool) -> float | None:

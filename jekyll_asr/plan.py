@@ -246,9 +246,9 @@ def _why_missing(
     if corrupt & set(decision.in_use):
         why.append("its cache entry is corrupt")
     sha, old = plan.audio.sha256, previous.get(plan.key)
-    if old and old != sha and _entries_of(settings, old):
+    if old and old != sha and cache.entries_of(old):
         return replace(decision, reasons=(*why, "content changed since it was transcribed"), changed=True)
-    differences = _settings_changed(settings, plan, decision.words or {})
+    differences = _settings_changed(cache, plan, decision.words or {})
     if differences:
         return replace(decision, reasons=(*why, "settings changed since it was transcribed: " + "; ".join(differences)), changed=True)
     if any(p in manifest.files for p in planned_paths(settings, plan)):
@@ -256,10 +256,10 @@ def _why_missing(
     return replace(decision, reasons=(*why, "never transcribed"))
 
 
-def _settings_changed(settings: Settings, plan: RenderPlan, words: dict[str, Any]) -> list[str]:
+def _settings_changed(cache: TranscriptCache, plan: RenderPlan, words: dict[str, Any]) -> list[str]:
     """What differs between the settings of this content's cached transcript and today's ("model: tiny.en -> base")."""
     wanted = _flatten(words)
-    for path in _entries_of(settings, plan.audio.sha256):
+    for path in cache.entries_of(plan.audio.sha256):
         try:
             old = _flatten(json.loads(path.read_text(encoding="utf-8"))["settings"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -275,8 +275,3 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     for key, value in data.items():
         out.update(_flatten(value, f"{prefix}{key}."))
     return out
-
-
-def _entries_of(settings: Settings, sha: str) -> list[Path]:
-    folder = settings.cache_path / sha[:2]
-    return sorted(folder.glob(f"{sha}-*.json")) if folder.is_dir() else []

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from .scan import NOT_AUDIO_SUFFIXES
+
 # Extensions that promise audio (a file is still recognised by its content, never by this).
 AUDIO_EXTENSIONS = (".mp3", ".m4a", ".m4b", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wav", ".webm", ".weba", ".aif", ".aiff", ".mp4a")
-_AUDIO_EXT = re.compile(r"\.(mp3|m4a|m4b|aac|ogg|oga|opus|flac|wav|wave|webm|weba|aif|aiff|mp4a)$", re.IGNORECASE)
+AUDIO_NAME = re.compile(r"\.(mp3|m4a|m4b|aac|ogg|oga|opus|flac|wav|wave|webm|weba|aif|aiff|mp4a)$", re.IGNORECASE)
 # Keys whose value is audio whatever it looks like (an extensionless URL is fetched and sniffed).
 _STRONG_KEY = re.compile(r"^(audio|podcast_(file|url|audio|mp3)|enclosure|mp3|m4a|ogg|opus|episode_(file|audio)|filename)(_|$)", re.I)
 # Sub-keys of a mapping that name the file (``enclosure: {url:}``, ``podcast: {file:}``, ``{file_name:, file_path:}``).
@@ -66,11 +68,11 @@ class Reference:
 def looks_like_audio(ref: str) -> bool:
     """Whether a path or URL says it is audio: its extension, or a host that serves audio."""
     path = ref.split("?", 1)[0].split("#", 1)[0]
-    return bool(_AUDIO_EXT.search(path)) or bool(_AUDIO_HOSTS.match(ref))
+    return bool(AUDIO_NAME.search(path)) or bool(_AUDIO_HOSTS.match(ref))
 
 
 def has_audio_extension(ref: str) -> bool:
-    return bool(_AUDIO_EXT.search(ref.split("?", 1)[0].split("#", 1)[0]))
+    return bool(AUDIO_NAME.search(ref.split("?", 1)[0].split("#", 1)[0]))
 
 
 class _Groups:
@@ -264,6 +266,6 @@ def references_from_theme(data: dict[str, Any], patterns: list[Pattern]) -> Iter
 
 def candidate_names(path: str) -> list[str]:
     """An extensionless reference's possible files: the theme appends the extension."""
-    if has_audio_extension(path) or PurePosixPath(path).suffix.lower() in (".html", ".htm", ".md", ".xml", ".pdf", ".jpg", ".png"):
+    if has_audio_extension(path) or PurePosixPath(path).suffix.lower() in NOT_AUDIO_SUFFIXES:
         return [path]
     return [path] + [path + ext for ext in AUDIO_EXTENSIONS]

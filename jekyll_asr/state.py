@@ -26,9 +26,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from .config import Settings
-from .errors import JekyllAsrError
 from .find import SiteAudio, scan_site
 from .fsutil import atomic_write
+from .length import known_duration
 from .plan import Plan, Recording, candidate_engines, make_plan, planned_paths
 from .render import plan_outputs
 from .store import Store
@@ -183,21 +183,11 @@ def _audio_state(settings: Settings, recording: Recording, reasons: list[str], f
     if decision.kind == "fresh" and decision.value is not None:
         value = decision.value
         return AudioState(rel, sha, state, users, value.get("duration"), value.get("words"), tuple(reasons))
-    duration = None if plan.audio.url else _declared_duration(settings.site / rel)
+    duration = None if plan.audio.url else known_duration(settings.site / rel)
     failure = failures.get(rel)
     if failure is not None and failure.get("sha256") == sha:
         return AudioState(rel, sha, "failed", users, duration, None, (f"last build failed: {failure.get('error', '?')}",))
     return AudioState(rel, sha, "changed" if decision.changed else "new", users, duration, None, decision.reasons)
-
-
-def _declared_duration(path: Path) -> float | None:
-    """The container's declared length (header or tags): cheap, no decoding."""
-    try:
-        from .audio import duration
-
-        return duration(path)
-    except (JekyllAsrError, OSError, ValueError):
-        return None
 
 
 # ---------------------------------------------------------------- failures of the last build

@@ -50,7 +50,8 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     files: dict[str, AudioFile] = {}
     refused: dict[str, str] = {}  # site-relative path -> why it is not used
     outside = _OutsideSite(settings.site)
-    for rel in candidate_files(settings):
+    walk_warnings: list[str] = []  # an unreadable folder, a looping link, a name with a control character
+    for rel in candidate_files(settings, walk_warnings):
         escape = outside.why(rel)
         if escape is not None:  # a symlink to a file elsewhere: never read it into the site's outputs
             if AUDIO_NAME.search(rel):
@@ -83,7 +84,7 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     linked = [url for url in scan.urls if url not in local_backed]
     remote = known_sources(settings, urls if urls is not None else open_index(settings), linked)
     skipped = [(url, f"{why} (linked from {linked_from(scan.urls[url])})") for url, why in remote.skipped]
-    warnings = [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
+    warnings = walk_warnings + [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
     if not settings.url and scan.documents and _feeds_carry_transcripts(settings.site):
         warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
     named = {m.split(" is a Git LFS pointer", 1)[0] for _, m in found_problems if " is a Git LFS pointer" in m}
@@ -123,7 +124,10 @@ class _OutsideSite:
         path = self.site / rel
         if not self._folders[folder] and not path.is_symlink():
             return None
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+            return f"cannot follow this symlink ({exc}); refused"
         return f"symlink to {resolved}, outside the site; refused" if self._outside(resolved) else None
 
     def _outside(self, resolved: Path) -> bool:

@@ -261,3 +261,29 @@ def test_hook_is_a_cli_command() -> None:
     from jekyll_asr.cli import COMMANDS
 
     assert "hook" in COMMANDS, "add 'hook' to jekyll_asr.cli.COMMANDS (the pre-commit hook's entry)"
+
+
+# ---------------------------------------------------------------- one bad entry never stops a command
+
+
+def test_every_command_survives_symlink_loops_and_bad_names(built_site: Path) -> None:
+    """Protection: the walk reports looping links, broken links and names with control characters
+    as one-line warnings (find._OutsideSite never resolves a loop). Without it ``assets/audio/loop
+    -> ..`` or ``a -> b -> a`` ends build, status, check and gc with a traceback."""
+    import os
+
+    from .integrity import cli
+
+    audio = built_site / "assets/audio"
+    os.symlink("..", audio / "loop")
+    os.symlink("b.mp3", audio / "a.mp3")
+    os.symlink("a.mp3", audio / "b.mp3")
+    (audio / "bad\nname.wav").write_bytes((audio / "one.wav").read_bytes())
+    for command, code in (("status", 0), ("check", 0), ("gc", 0), ("build", 0)):
+        done = cli(built_site, command=command, timeout=120)
+        assert done.returncode == code and "Traceback" not in done.stderr, (command, done.stdout, done.stderr)
+        if command != "gc":
+            said = done.stdout + done.stderr
+            assert "warning: assets/audio/loop: symlink loop" in said and "warning: assets/audio/a.mp3: symlink loop" in said, command
+            assert "warning: assets/audio/bad\\nname.wav: a control character" in said, command
+    assert json.loads(cli(built_site, "--json").stdout)["failed"] == []

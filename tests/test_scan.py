@@ -1,4 +1,10 @@
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from jekyll_asr.config import load_settings
 from jekyll_asr.scan import candidate_files, classify, glob_regex
@@ -75,3 +81,122 @@ def test_the_default_finds_audio_anywhere_jekyll_publishes(tmp_path: Path) -> No
     })
     settings = load_settings(tmp_path)
     assert candidate_files(settings) == ["_episodes/three.wav", "episodes/one.mp3", "podcasts/two.ogg", "top.flac"]
+
+
+# ---------------------------------------------------------------- one bad entry never stops the walk
+
+
+def _walk(site: Path, **options: object) -> tuple[list[str], list[str]]:
+    settings = load_settings(site, options or None)
+    warnings: list[str] = []
+    return candidate_files(settings, warnings), warnings
+
+
+def test_symlink_loops_are_a_warning_and_the_walk_goes_on(tmp_path: Path) -> None:
+    """Protection: scan.candidate_files never follows a folder symlink and reports a looping or
+    broken link in one line. Without it ``assets/audio/loop -> ..`` or ``a -> b -> a`` stops
+    build, status, check and gc with a traceback, and the good audio beside them is never found."""
+    make_site(tmp_path, {"assets/audio/good.wav": Fixture("cards-001.wav"), "assets/audio/deep/x.wav": Fixture("cards-002.wav")})
+    audio = tmp_path / "assets/audio"
+    os.symlink("..", audio / "loop")
+    os.symlink("..", audio / "deep/up")
+    os.symlink("b.mp3", audio / "a.mp3")
+    os.symlink("a.mp3", audio / "b.mp3")
+    os.symlink("gone.mp3", audio / "dangling.mp3")
+    os.symlink("deep", audio / "alias")  # a folder symlink inside the site: not followed (the files have their own name)
+    found, warnings = _walk(tmp_path)
+    assert found == ["assets/audio/deep/x.wav", "assets/audio/good.wav"]
+    by_path = {w.split(": ", 1)[0]: w for w in warnings}
+    assert set(by_path) == {"assets/audio/loop", "assets/audio/deep/up", "assets/audio/a.mp3", "assets/audio/b.mp3", "assets/audio/dangling.mp3"}
+    assert "loop" in by_path["assets/audio/loop"] and "not followed" in by_path["assets/audio/loop"]
+    assert "loop" in by_path["assets/audio/a.mp3"] and "broken" in by_path["assets/audio/dangling.mp3"]
+    assert all("\n" not in w for w in warnings)
+
+
+def test_a_looping_include_root_is_a_warning(tmp_path: Path) -> None:
+    """Protection: the include glob's own folder may be a looping symlink too; it is said, not walked."""
+    make_site(tmp_path, {"assets/audio/good.wav": Fixture("cards-001.wav")})
+    os.symlink("media", tmp_path / "media")
+    found, warnings = _walk(tmp_path, include=["media/**", "assets/**"])
+    assert found == ["assets/audio/good.wav"]
+    assert [w.split(": ", 1)[0] for w in warnings] == ["media"]
+
+
+def test_control_characters_in_names_are_said_escaped(tmp_path: Path) -> None:
+    """Protection: a name with a newline, another control character or bytes that are not UTF-8
+    is skipped with one warning printing the name escaped. Without it such a file is skipped
+    without a word (or its name breaks the report line, the front matter and the links)."""
+    make_site(tmp_path, {"assets/audio/good.wav": Fixture("cards-001.wav"), "assets/audio/café ünï.wav": Fixture("cards-002.wav")})
+    audio = tmp_path / "assets/audio"
+    (audio / "bad\nname.wav").write_bytes((audio / "good.wav").read_bytes())
+    (audio / "tab\there.mp3").write_bytes(b"x")
+    (audio / "esc\x1b[31m.mp3").write_bytes(b"x")
+    (audio / "notes\n.txt").write_bytes(b"not audio: never opened, never said")
+    os.mkdir(audio / "new\nfolder")
+    (audio / "new\nfolder" / "x.wav").write_bytes(b"x")
+    with open(os.fsencode(audio) + b"/latin1-\xe9.mp3", "wb") as latin1:  # a name written on a Latin-1 system
+        latin1.write(b"x")
+    found, warnings = _walk(tmp_path)
+    assert found == ["assets/audio/café ünï.wav", "assets/audio/good.wav"]
+    assert sorted(w.split(": ", 1)[0] for w in warnings) == sorted([
+        "assets/audio/bad\\nname.wav", "assets/audio/tab\\there.mp3", "assets/audio/esc\\x1b[31m.mp3",
+        "assets/audio/new\\nfolder", "assets/audio/latin1-\\xe9.mp3",
+    ])
+    assert all(w.isprintable() for w in warnings)  # one line each, nothing a terminal acts on
+
+
+def test_an_unreadable_folder_is_a_warning(tmp_path: Path) -> None:
+    """Protection: a folder the walk cannot list is named in one warning and the rest is walked.
+    Without it (os.walk's default) the folder's audio silently vanishes from the site. Runs in a
+    subprocess so that, as root, the folder is made unreadable by dropping the capability that
+    lets root read anything (CAP_DAC_READ_SEARCH/CAP_DAC_OVERRIDE); skipped only where that fails."""
+    make_site(tmp_path, {"assets/audio/good.wav": Fixture("cards-001.wav"), "assets/audio/locked/x.wav": Fixture("cards-002.wav")})
+    (tmp_path / "assets/audio/locked").chmod(0)
+    try:
+        code = (
+            "import sys, json; from pathlib import Path; from jekyll_asr.config import load_settings;"
+            "from jekyll_asr.scan import candidate_files; w = [];"
+            "print(json.dumps([candidate_files(load_settings(Path(sys.argv[1])), w), w]))"
+        )
+        done = subprocess.run(  # the child drops root's read-anything capability
+            [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=False, timeout=120, preexec_fn=without_root_reads(),
+        )
+    finally:
+        (tmp_path / "assets/audio/locked").chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    found, warnings = json.loads(done.stdout)
+    assert found == ["assets/audio/good.wav"]
+    assert len(warnings) == 1 and warnings[0].startswith("assets/audio/locked: ") and "Permission denied" in warnings[0]
+
+
+def without_root_reads():  # type: ignore[no-untyped-def]
+    """A preexec_fn that makes chmod 000 stop the child even as root (drops CAP_DAC_*), or skips the test."""
+    if os.geteuid() != 0:
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop, cap_dac_override, cap_dac_read_search = 24, 1, 2
+
+    def drop() -> None:
+        for cap in (cap_dac_override, cap_dac_read_search):
+            if libc.prctl(pr_capbset_drop, cap, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+    probe = subprocess.run(["true"], preexec_fn=drop, check=False)
+    if probe.returncode != 0:
+        pytest.skip("running as root without CAP_SETPCAP: chmod 000 cannot stop root's reads here")
+    return drop
+
+
+def test_the_walk_never_leaves_the_site(tmp_path: Path) -> None:
+    """Protection: scan._walk_roots ignores a glob that climbs out (``../**``, absolute, ``**/../..``)
+    even when Settings are made without validation. Without it ``../**`` walks the parent folder
+    (and everything under it) and yields ``../`` paths the build then reads."""
+    outside = make_site(tmp_path / "outside", {"secret.wav": Fixture("cards-001.wav")})
+    site = make_site(tmp_path / "site", {"assets/a.wav": Fixture("cards-002.wav")})
+    from dataclasses import replace
+
+    settings = load_settings(site)
+    for pattern in ("../**", "../outside/*.wav", f"{outside}/**", "**/../..", "assets/../../outside/*"):
+        assert candidate_files(replace(settings, include=(pattern, "assets/*.wav"))) == ["assets/a.wav"], pattern

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
-from .jekyllconfig import jekyll_settings
+from .jekyllconfig import asr_block, jekyll_settings, read_site_config
 
 __all__ = ["OPTIONS", "Option", "Settings", "jekyll_settings", "load_settings", "read_site_config"]
 
@@ -232,6 +230,15 @@ def _relative_dir(value: Any) -> str:
     return text
 
 
+def _site_globs(value: Any) -> tuple[str, ...]:
+    """Globs relative to the site: one that is absolute or climbs with ``..`` would walk the machine."""
+    items = _str_list(value)
+    for item in items:
+        if item.startswith(("/", "\\")) or ".." in item.replace("\\", "/").split("/") or Path(item).is_absolute():
+            raise ValueError(f"{item!r} must be a glob inside the site, relative to it and without '..' (e.g. 'assets/audio/**')")
+    return items
+
+
 def _dir_list(value: Any) -> tuple[str, ...]:
     return tuple(_relative_dir(v).strip("/") for v in _str_list(value))
 
@@ -302,7 +309,7 @@ OPTIONS: dict[str, Option] = {
         Option("beam_size", _int(1, 20), "beam search width", {"type": int}, commands="all"),
         Option("batch_size", _int(0, 256), "0 lets the engine pick what measured fastest", {"type": int}, commands="all"),
         Option("vad", _bool, "skip non-speech with Silero VAD (silence and music give no words)", _BOOL, commands="all"),
-        Option("include", _str_list, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
+        Option("include", _site_globs, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
         Option("exclude", _str_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
         Option("formats", _formats, f"output formats, from {','.join(FORMATS)}", _LIST),
         Option("cache_dir", _relative_dir, "transcript cache (commit it)"),
@@ -349,33 +356,13 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name, None) for name in OPTIONS}
 
 
-def read_site_config(site: Path) -> dict[str, Any]:
-    """The whole ``_config.yml`` (or ``_config.yaml``); empty when the site has none."""
-    for name in ("_config.yml", "_config.yaml"):
-        path = site / name
-        if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-            if data is None:
-                return {}
-            if not isinstance(data, dict):
-                raise ConfigError(f"{path}: must be a mapping of keys")
-            return data
-    return {}
-
-
 def load_settings(site: Path | str = ".", overrides: dict[str, Any] | None = None) -> Settings:
     """Settings for ``site``: defaults < ``asr:`` block < non-None ``overrides``."""
     site = Path(site).resolve()
     if not site.is_dir():
         raise ConfigError(f"site directory {site} does not exist")
     config = read_site_config(site)
-    block = config.get("asr") or {}
-    if not isinstance(block, dict):
-        raise ConfigError("_config.yml: 'asr' must be a mapping of options")
-    merged = dict(block)
+    merged = dict(asr_block(config))
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
 
     errors: list[str] = []

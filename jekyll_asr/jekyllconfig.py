@@ -1,6 +1,8 @@
-"""What jekyll-asr reads from the Jekyll part of ``_config.yml`` (not the ``asr:`` block).
+"""What jekyll-asr reads from ``_config.yml``: the file itself, and its Jekyll part (not the ``asr:`` block).
 
-The baseurl and url (links to the site's own files), the destination and
+The file must be a UTF-8 YAML mapping; anything else is one line naming it and where (exit 2).
+
+From the Jekyll part: the baseurl and url (links to the site's own files), the destination and
 ``exclude:`` (never scanned), collections (published folders), and what the
 site's own config says about its audio: a folder (``podcast: {audio_folder:}``)
 or a host (Octopod's ``download_url``, jekyll-podcast's ``remote_episode_host``).
@@ -11,7 +13,71 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from .errors import ConfigError
+
 _FOLDER_MAX_CHARS = 200  # longer text is prose (a summary, a description), not a folder name
+
+
+def read_site_config(site: Path) -> dict[str, Any]:
+    """The whole ``_config.yml`` (or ``_config.yaml``); empty when the site has none.
+
+    Anything else than a UTF-8 YAML mapping is one ConfigError line (exit 2) saying where.
+    """
+    for name in ("_config.yml", "_config.yaml"):
+        path = site / name
+        if path.is_file():
+            return _parse_config(path)
+    return {}
+
+
+def _parse_config(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = bom + exc.start
+        line = data[:at].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text: byte 0x{data[at]:02x} at offset {at} (line {line}); save it as UTF-8") from exc
+    try:
+        config = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {' '.join(str(exc.problem or exc.context).split())}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: must be a mapping of keys (got {_kind(config)})")
+    return config
+
+
+def asr_block(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``asr:`` block; empty when there is none (or it is empty), refused when it is not a mapping."""
+    block = config.get("asr")
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise ConfigError(f"_config.yml: 'asr' must be a mapping of options (got {_kind(block)})")
+    return block
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, in the words of a config file's author."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 def jekyll_settings(site: Path, config: dict[str, Any]) -> dict[str, Any]:

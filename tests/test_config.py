@@ -72,3 +72,51 @@ def test_long_text_under_an_audio_sounding_key_is_not_a_folder(tmp_path: Path) -
     make_site(tmp_path, {"_config.yml": f"title: T\npodcast_summary: \"{summary}\"\npodcast:\n  audio_folder: episodes\n", "episodes/x.txt": "x"})
     settings = load_settings(tmp_path)
     assert settings.config_audio_dirs == ("episodes",)
+
+
+# ---------------------------------------------------------------- a bad _config.yml is one line, exit 2
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"title: caf\xe9\nasr:\n  model: tiny.en\n", "_config.yml: not UTF-8 text: byte 0xe9 at offset 10"),
+        (b"- a list\n- not a mapping\n", "_config.yml: must be a mapping of keys (got a list)"),
+        (b"just text\n", "_config.yml: must be a mapping of keys (got text)"),
+        (b"asr: []\n", "_config.yml: 'asr' must be a mapping of options (got a list)"),
+        (b"asr: 0\n", "_config.yml: 'asr' must be a mapping of options (got a number)"),
+        (b"asr: false\n", "_config.yml: 'asr' must be a mapping of options (got true/false)"),
+        (b"asr: tiny.en\n", "_config.yml: 'asr' must be a mapping of options (got text)"),
+        (b"asr: [unclosed\n", "_config.yml: not valid YAML at line 2, column 1"),
+        (b"asr:\n  model: tiny.en\n\tbeam_size: 2\n", "_config.yml: not valid YAML at line 3, column 1"),
+    ],
+    ids=["latin1", "list", "text", "asr-list", "asr-number", "asr-bool", "asr-text", "unclosed", "tab"],
+)
+def test_a_bad_config_file_is_one_line_exit_2(tmp_path: Path, content: bytes, said: str) -> None:
+    """Protection: jekyllconfig.read_site_config turns a config that is not UTF-8, not YAML or not a
+    mapping (or whose ``asr:`` is not one) into one ConfigError line naming the file and where.
+    Without it a Latin-1 ``_config.yml`` is a UnicodeDecodeError traceback (exit 1), and
+    ``asr: []`` is silently taken as no settings at all."""
+    from .integrity import cli
+
+    make_site(tmp_path, {"_config.yml": content})
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert err.value.exit_code == 2 and said in str(err.value) and "\n" not in str(err.value)
+    done = cli(tmp_path, command="status", timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and said in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("pattern", ["../**", "../other/*.mp3", "/home/me/audio/**", "**/../..", "assets/../../x/**"])
+def test_include_outside_the_site_is_refused(tmp_path: Path, pattern: str) -> None:
+    """Protection: config refuses an ``asr.include`` glob that is absolute or climbs with ``..``.
+    Without it ``include: ["../**"]`` walks (and transcribes, and publishes) the folder above the site."""
+    make_site(tmp_path, {"_config.yml": f"asr:\n  include: [{pattern!r}, 'assets/**']\n"})
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert "asr.include:" in str(err.value) and err.value.exit_code == 2
+    (tmp_path / "flag").mkdir()
+    with pytest.raises(ConfigError, match=r"asr\.include:"):  # from the command line too
+        load_settings(tmp_path / "flag", {"include": [pattern]})
+    assert load_settings(tmp_path / "flag", {"include": ["assets/**", "**/*.mp3", "a..b/*.mp3"]}).include

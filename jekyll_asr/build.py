@@ -108,11 +108,19 @@ def build(
         rendered.forget_missing({p.key for p in plans})
         names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
         urls.forget_missing(set(site_audio.urls))
-        store.save_all(manifest=manifest, names=names, urls=urls, stat_index=index, memo=memo, rendered=rendered)
+        _save_state(report, lambda: store.save_all(manifest=manifest, names=names, urls=urls, stat_index=index, memo=memo, rendered=rendered))
         from .state import remember_failures
 
-        remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio)
+        _save_state(report, lambda: remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio))
     return report
+
+
+def _save_state(report: Report, save: Callable[[], None]) -> None:
+    """Save the build's own state; a failure (a full disk) goes into the report, never instead of it."""
+    try:
+        save()
+    except JekyllAsrError as exc:
+        report.state_error = report.state_error or f"could not save the build's state: {exc}"
 
 
 def _write_outputs(

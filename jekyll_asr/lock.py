@@ -46,8 +46,9 @@ class SiteLock:
                         os.close(fd)
                         raise LockError(f"gave up waiting for another jekyll-asr build{holder} after {self.timeout:.0f} s") from None
                     time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        with contextlib.suppress(OSError):  # the pid only names the holder to a waiting build: a full disk is no reason to stop
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
         self._fd = fd
         return self
 

@@ -34,6 +34,7 @@ class ReportJson(TypedDict):
     skipped: list[str]
     audio_seconds: float
     model_loaded: bool
+    state_error: str | None
     exit_code: int
 
 
@@ -49,13 +50,14 @@ class Report:
     skipped: list[str] = field(default_factory=list)  # other shards' files
     audio_seconds: float = 0.0  # seconds of audio transcribed this run
     model_loaded: bool = False
+    state_error: str | None = None  # the build's own state could not be saved (a full disk): the next build redoes work
 
     def fail(self, path: str, error: str) -> None:
         self.failed.append(Failure(path, error))
 
     @property
     def exit_code(self) -> int:
-        return EXIT_FAILED if self.failed else EXIT_OK
+        return EXIT_FAILED if self.failed or self.state_error else EXIT_OK
 
     def to_dict(self) -> ReportJson:
         return {
@@ -68,6 +70,7 @@ class Report:
             "skipped": self.skipped,
             "audio_seconds": round(self.audio_seconds, 1),
             "model_loaded": self.model_loaded,
+            "state_error": self.state_error,
             "exit_code": self.exit_code,
         }
 
@@ -89,3 +92,9 @@ class Report:
             parts.append(f"{len(self.skipped)} left to other shards")
         lines.append("jekyll-asr: " + ", ".join(parts))
         return "\n".join(lines)
+
+    def state_line(self) -> str | None:
+        """The one line said after the report when the build's state could not be saved."""
+        if self.state_error is None:
+            return None
+        return f"jekyll-asr: error: {self.state_error}; the files above are written, the next build checks them again"

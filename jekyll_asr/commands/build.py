@@ -36,4 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print(report.to_json())
     elif not getattr(args, "quiet", False) or report.failed:
         print(report.summary(), file=sys.stderr if args.quiet else sys.stdout)
+    if (line := report.state_line()) is not None:  # after the report, never instead of it
+        sys.stdout.flush()
+        print(line, file=sys.stderr)
     return report.exit_code

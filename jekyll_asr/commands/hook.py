@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.to_json())
     elif not args.quiet or report.failed:
         print(report.summary(), file=sys.stderr)
+    if (line := report.state_line()) is not None:
+        print(line, file=sys.stderr)
     changed = list(dict.fromkeys(report.outputs + report.documents))
     if report.transcribed or changed:
         if not args.json:

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .config import Settings, read_site_config
 from .errors import PathError
-from .references import Reference, candidate_names, has_audio_extension, looks_like_audio, lookup
+from .references import AUDIO_NAME, Reference, candidate_names, has_audio_extension, looks_like_audio, lookup
 
 _LIQUID_PREFIX = re.compile(r"""\{\{-?\s*(?:site\.baseurl|site\.url|'[^']*'\s*\|\s*relative_url|"[^"]*"\s*\|\s*relative_url)\s*-?\}\}""")
 _SITE_VAR = re.compile(r"\{\{-?\s*site\.([\w.]+)\s*(?:\|[^}]*)?-?\}\}")
@@ -63,7 +63,14 @@ class Resolver:
             return self._resolve_url(document, ref, text)
         if parts.scheme or parts.netloc:
             return Target()
-        return self._resolve_path(document, ref, text, unquote(parts.path))
+        found = self._resolve_path(document, ref, text, unquote(parts.path))
+        if (parts.query or parts.fragment) and found.local is None and found.url is None:
+            literal = self._resolve_path(document, ref, text, text)  # a file named `ep #1 ?100%.mp3`, as the post says
+            if literal.local is not None or found.problem:
+                return literal if literal.local is not None else found
+            if AUDIO_NAME.search(text):  # `/audio/ep #2.mp3`: neither a file by that name nor one before the `#`
+                return Target(problem=f"{ref.where} names {ref.raw!r}, but there is no such file in the site")
+        return found
 
     def _expand(self, raw: str) -> str | None:
         """The reference with the site's own Liquid variables filled in; None when other Liquid remains."""

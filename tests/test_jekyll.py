@@ -384,3 +384,99 @@ def test_plugin_outcomes_without_a_model(tmp_path: Path) -> None:
     out = failed.stdout + failed.stderr
     assert failed.returncode != 0 and "asr.beam_size" in out and "exited with 2" in out
     assert not (bad / "_site").exists()
+
+
+# ---- audio names with #, ?, %, spaces and non-ASCII: every URL written is percent-encoded ----------
+
+ODD_NAMES = {"hash": "ep #1 ?100%.mp3", "cafe": "café ünï.wav"}
+ODD_LAYOUT = (
+    '<html><body>{% unless content contains "<audio" %}{% include asr/audio-player.html %}{% endunless %}'
+    "{{ content }}{% include asr/transcript.html %}</body></html>\n"
+)
+
+
+@pytest.fixture(scope="module")
+def odd_names_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site under a baseurl whose audio is named ``ep #1 ?100%.mp3`` (front matter, the raw name) and
+    ``café ünï.wav`` (an ``<audio>`` with the encoded URL), after the real ``jekyll-asr build``."""
+    site = make_site(tmp_path_factory.mktemp("odd") / "site", {
+        "_config.yml": "title: Odd names\nurl: https://example.org\nbaseurl: /show\nasr:\n  model: tiny.en\n  language: en\n",
+        "_layouts/post.html": ODD_LAYOUT,
+        f"assets/audio/{ODD_NAMES['hash']}": Fixture("welcome.mp3"),
+        f"assets/audio/{ODD_NAMES['cafe']}": Fixture("cards-001.wav"),
+        "_posts/2026-01-01-hash.md": f'---\nlayout: post\ntitle: Hash\naudio: "/assets/audio/{ODD_NAMES["hash"]}"\n---\nHi.\n',
+        "_posts/2026-01-02-cafe.md": (
+            '---\nlayout: post\ntitle: Cafe\n---\n<audio src="{{ site.baseurl }}/assets/audio/caf%C3%A9%20%C3%BCn%C3%AF.wav" controls></audio>\n'
+        ),
+    })
+    done = jekyll_asr("init", str(site), "--model", "tiny.en", "--language", "en", "--feed")
+    assert done.returncode == 0, done.stderr
+    done = jekyll_asr("build", str(site), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(json.loads(done.stdout)["documents"]) == ["_posts/2026-01-01-hash.md", "_posts/2026-01-02-cafe.md"]
+    return site
+
+
+def _file_at(root: Path, url: str, base: str = "/show") -> Path:
+    """The file a site-local URL names: the URL must be fully percent-encoded (no raw space, #, ?, non-ASCII)."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    assert not parts.query and not parts.fragment and parts.path.isascii() and " " not in parts.path, url
+    path = unquote(parts.path)
+    assert path.startswith(base + "/"), url
+    return root / path.removeprefix(base + "/")
+
+
+def _urls_in(html: str) -> list[str]:
+    return [u for u in re.findall(r'(?:src|href|data-audio|data-vtt)="([^"]*)"', html) if not u.startswith("#")]
+
+
+@pytest.mark.slow
+def test_odd_audio_names_get_percent_encoded_urls_everywhere(odd_names_site: Path) -> None:
+    """Protection: render.site_url percent-encodes every URL the tool writes (front matter key,
+    include's player src and captions links), and the resolver reads ``ep #1 ?100%.mp3`` as the
+    file's name. Without it a ``#`` cuts the player's link, a ``?`` starts a query, a ``%`` is read
+    as an escape, and the post with the raw name gets no transcript at all."""
+    from .integrity import front_matter
+
+    for slug, name in ODD_NAMES.items():
+        value = front_matter(next(odd_names_site.glob(f"_posts/*-{slug}.md")))["transcript"]
+        assert _file_at(odd_names_site, value["audio"]) == odd_names_site / "assets/audio" / name
+        assert value["files"] and all(_file_at(odd_names_site, url).is_file() for url in value["files"].values())
+        include = (odd_names_site / "_includes" / value["include"]).read_text(encoding="utf-8")
+        urls = _urls_in(include)
+        assert value["audio"] in urls and len(urls) >= 5, urls  # data-audio, data-vtt and the four downloads
+        assert all(_file_at(odd_names_site, url).is_file() for url in urls)
+    hashed = front_matter(odd_names_site / "_posts/2026-01-01-hash.md")["transcript"]["audio"]
+    assert hashed == "/show/assets/audio/ep%20%231%20%3F100%25.mp3"
+
+
+@pytest.mark.jekyll
+@pytest.mark.slow
+def test_jekyll_serves_odd_audio_names_at_the_encoded_urls(odd_names_site: Path, tmp_path: Path) -> None:
+    """Protection: the URLs in the built pages and the podcast feed (player src, captions track,
+    downloads, enclosure, <podcast:transcript>) are the encoded paths under which Jekyll's
+    _site serves each file, fetched over HTTP. Without it those links 404 (or fetch the wrong file)."""
+    built = jekyll_build(odd_names_site)
+    assert built.returncode == 0, built.stdout + built.stderr
+    webroot = tmp_path / "web"
+    webroot.mkdir()
+    (webroot / "show").symlink_to(odd_names_site / "_site")  # served under the baseurl, like `jekyll serve`
+    pages = [(odd_names_site / "_site/2026/01/01/hash.html"), (odd_names_site / "_site/2026/01/02/cafe.html")]
+    urls = {u for page in pages for u in _urls_in(page.read_text(encoding="utf-8"))}
+    feed = ET.parse(odd_names_site / "_site/feed.xml")
+    feed_urls = [e.get("url") for e in feed.iter() if e.get("url")]
+    assert len(feed_urls) >= 10  # two enclosures, four transcript tags each
+    urls |= {u.removeprefix("https://example.org") for u in feed_urls}
+    assert {"/show/assets/audio/ep%20%231%20%3F100%25.mp3", "/show/assets/audio/caf%C3%A9%20%C3%BCn%C3%AF.wav"} <= urls
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(webroot), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for url in sorted(urls):
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}{url}", timeout=30) as response:
+                assert response.status == 200 and response.read() == _file_at(odd_names_site / "_site", url).read_bytes(), url
+    finally:
+        server.shutdown()
+        server.server_close()

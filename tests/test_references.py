@@ -184,3 +184,31 @@ def test_a_key_only_the_sites_own_feed_uses_is_read(tmp_path: Path) -> None:
     })
     docs, problems = _linked(tmp_path)
     assert docs == {"_posts/2020-01-01-a.md": [["https://media.example.com/a.mp3"]]} and problems == []
+
+
+def test_names_with_hash_question_mark_and_percent_are_files_not_url_parts(tmp_path: Path) -> None:
+    """Protection: resolver.Resolver.resolve tries the reference as a literal file name when
+    splitting it as a URL (``#`` fragment, ``?`` query) names no file. Without it a post whose
+    front matter says ``audio: "/assets/audio/ep #1 ?100%.mp3"`` (the file's real name) is
+    silently skipped: no transcript, no warning, no player link."""
+    name = "ep #1 ?100%.mp3"
+    make_site(tmp_path, {
+        "_config.yml": "title: T\n",
+        f"assets/audio/{name}": Fixture("welcome.mp3"),
+        "assets/audio/plain.mp3": Fixture("welcome.mp3"),
+        "_posts/2020-01-01-raw.md": f'---\naudio: "/assets/audio/{name}"\n---\n',
+        "_posts/2020-01-02-bare.md": f'---\naudio: "{name}"\n---\n',
+        "_posts/2020-01-03-encoded.md": "---\naudio: /assets/audio/ep%20%231%20%3F100%25.mp3\n---\n",
+        "_posts/2020-01-04-html.md": '---\ntitle: H\n---\n<audio src="/assets/audio/ep%20%231%20%3F100%25.mp3"></audio>\n',
+        "_posts/2020-01-05-query.md": "---\naudio: /assets/audio/plain.mp3?v=2#t=10\n---\n",  # a real query and fragment
+        "_posts/2020-01-06-missing.md": '---\naudio: "/assets/audio/ep #2.mp3"\n---\n',
+    })
+    docs, problems = _linked(tmp_path)
+    assert docs == {
+        "_posts/2020-01-01-raw.md": [[f"assets/audio/{name}"]],
+        "_posts/2020-01-02-bare.md": [[f"assets/audio/{name}"]],
+        "_posts/2020-01-03-encoded.md": [[f"assets/audio/{name}"]],
+        "_posts/2020-01-04-html.md": [[f"assets/audio/{name}"]],
+        "_posts/2020-01-05-query.md": [["assets/audio/plain.mp3"]],
+    }
+    assert len(problems) == 1 and "missing.md" in problems[0] and "ep #2.mp3" in problems[0] and "no such file" in problems[0]

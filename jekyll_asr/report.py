@@ -78,7 +78,9 @@ class Report:
         return json.dumps(self.to_dict(), indent=2)
 
     def summary(self) -> str:
-        lines = [f"error: {f.path}: {f.error}" for f in self.failed]
+        from .scan import printable  # a document named with a newline is still one line
+
+        lines = [f"error: {printable(f.path)}: {printable(f.error)}" for f in self.failed]
         lines += [f"warning: {w}" for w in self.warnings]
         parts = [
             f"{len(self.transcribed)} transcribed ({self.audio_seconds:.1f} s of audio)",

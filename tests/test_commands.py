@@ -287,3 +287,17 @@ def test_every_command_survives_symlink_loops_and_bad_names(built_site: Path) ->
             assert "warning: assets/audio/loop: symlink loop" in said and "warning: assets/audio/a.mp3: symlink loop" in said, command
             assert "warning: assets/audio/bad\\nname.wav: a control character" in said, command
     assert json.loads(cli(built_site, "--json").stdout)["failed"] == []
+
+
+def test_a_document_named_with_a_newline_is_one_line_everywhere(built_site: Path) -> None:
+    """Protection: the report, status and check print paths with control characters escaped
+    (scan.printable). Without it a post named ``bad<newline>post.md`` splits its error over two
+    lines, and the second looks like a line of its own to a reader or a CI log filter."""
+    from .integrity import cli
+
+    (built_site / "_posts/2026-01-03-bad\npost.md").write_text("---\ntitle: Bad\naudio: /assets/audio/missing.mp3\n---\n")
+    said = {command: cli(built_site, command=command, timeout=120) for command in ("build", "status", "check")}
+    for command, done in said.items():
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if "missing.mp3" in line]
+        assert len(lines) == 1 and "_posts/2026-01-03-bad\\npost.md: " in lines[0], (command, done.stdout, done.stderr)
+    assert said["build"].returncode == 1 and said["check"].returncode == 1

@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..report import EXIT_FAILED, EXIT_OK
+    from ..scan import printable
     from ..state import site_state
 
     state = site_state(settings_from_args(args))
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     for a in state.audio:
         if a.state != "cached":
             lines.append(f"  {a.path}: {a.state}: {'; '.join(a.reasons)}")
-    lines += [f"  {path}: {message}" for path, message in state.problems]
+    lines += [f"  {printable(path)}: {printable(message)}" for path, message in state.problems]
     stale = [a for a in state.audio if a.state != "cached"]
     head = f"jekyll-asr: {len(stale)} of {len(state.audio)} audio files need `jekyll-asr build`"
     if state.problems:

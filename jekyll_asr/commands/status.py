@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
 def status_table(state: SiteState, *, verbose: bool = False) -> str:
     """A plain table (file, state, duration, words, used by) and a one-line summary."""
     from ..progress import format_seconds
+    from ..scan import printable
 
     rows = [("FILE", "STATE", "DURATION", "WORDS", "USED BY")]
     for a in state.audio:
@@ -56,7 +57,7 @@ def status_table(state: SiteState, *, verbose: bool = False) -> str:
     lines.append(summary)
     if verbose:
         lines += [f"why: {a.path}: {'; '.join(a.reasons)}" for a in state.audio if a.reasons]
-    lines += [f"problem: {path}: {message}" for path, message in state.problems]
+    lines += [f"problem: {printable(path)}: {printable(message)}" for path, message in state.problems]
     lines += [f"kept (edited by hand): {rel}" for rel in state.edited_outputs]
     lines += [f"warning: {w}" for w in state.warnings]
     unlinked = [a.path for a in state.audio if not a.users]

@@ -81,7 +81,6 @@ def build(
     store = Store(settings)
     with store.lock(wait=wait, say=say):
         index, memo, urls, names = store.stat_index(), store.memo(), store.urls(), store.names()
-        report.warnings.extend(store.notes)
         site_audio = scan_site(settings, index, memo.documents, urls)
         for path, message in site_audio.problems:
             report.fail(path, message)
@@ -109,6 +108,7 @@ def build(
         names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
         urls.forget_missing(set(site_audio.urls))
         _save_state(report, lambda: store.save_all(manifest=manifest, names=names, urls=urls, stat_index=index, memo=memo, rendered=rendered))
+        report.warnings[:0] = store.notes  # what the store ignored in its files, the manifest's entries too
         from .state import remember_failures
 
         _save_state(report, lambda: remember_failures(settings, [(f.path, f.error) for f in report.failed], site_audio))

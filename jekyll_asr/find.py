@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from .config import Settings
 from .errors import without_names
@@ -89,8 +90,31 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
         warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
     named = {m.split(" is a Git LFS pointer", 1)[0] for _, m in found_problems if " is a Git LFS pointer" in m}
     refused = {rel: why for rel, why in refused.items() if rel not in named}  # said once, with the post that uses it
-    problems = found_problems + sorted(refused.items()) + skipped
+    problems = found_problems + sorted(refused.items()) + skipped + moved_away(settings, scan.managed, scan.documents, found_problems)
     return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed)
+
+
+def moved_away(settings: Settings, managed: dict[str, Any], documents: list[Document], problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Documents still showing the transcript of site audio that is gone, which no build will update:
+    none of their links finds audio (an extensionless one finds nothing, silently) and nothing else
+    was reported for them. A moved file must not pass ``check`` while its page shows a stale transcript."""
+    using = {d.path.as_posix() for d in documents} | {path for path, _ in problems}
+    found = []
+    for document, value in sorted(managed.items()):
+        if document in using or not isinstance(value, dict):
+            continue
+        parts = value.get("parts")
+        values = [value, *(p for p in parts if isinstance(p, dict))] if isinstance(parts, list) else [value]
+        for audio in (v.get("audio") for v in values):
+            if not isinstance(audio, str) or "://" in audio or not audio.startswith("/"):
+                continue
+            path = audio[len(settings.baseurl) :] if settings.baseurl and audio.startswith(settings.baseurl + "/") else audio
+            if not (settings.site / unquote(path).lstrip("/")).is_file():
+                key = settings.front_matter_key
+                found.append((document, f"its {key!r} front matter is the transcript of {audio}, which is no longer in the site; "
+                                        f"link the audio where it is now, or remove the {key!r} key"))
+                break
+    return found
 
 
 def _feeds_carry_transcripts(site: Path) -> bool:

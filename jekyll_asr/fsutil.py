@@ -12,17 +12,67 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import JekyllAsrError, PathError
 
-# atomic_write's temp files: mkstemp's ".NAME." + 8 random characters + ".tmp".
-_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+# atomic_write's temp files: ".NAME.jekyll-asr-" + mkstemp's 8 random characters + ".tmp", so that
+# no file of the user's is taken for one. Releases before 0.2 used mkstemp's plain ".NAME.XXXXXXXX.tmp".
+TEMP_MARK = "jekyll-asr-"
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.jekyll-asr-[a-z0-9_]{8}\.tmp")
+_LEGACY_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 
 
-def is_temp_name(name: str) -> bool:
+def temp_target(name: str, *, legacy: bool = False) -> str | None:
+    """The NAME an ``atomic_write`` temp file was writing (``.NAME.jekyll-asr-XXXXXXXX.tmp``), else None.
+
+    ``legacy`` also accepts the older releases' ``.NAME.XXXXXXXX.tmp``: only where nobody but the
+    tool writes (``.jekyll-asr/``), since a user's ``.notes.backup01.tmp`` has that shape too.
+    """
+    found = _TEMP_NAME.fullmatch(name) or (_LEGACY_TEMP_NAME.fullmatch(name) if legacy else None)
+    return found.group("name") if found else None
+
+
+def is_temp_name(name: str, *, legacy: bool = False) -> bool:
     """True for the name of an ``atomic_write`` temp file (one a killed process may leave)."""
-    return _TEMP_NAME.fullmatch(name) is not None
+    return temp_target(name, legacy=legacy) is not None
+
+
+class Owner:
+    """The tool's own folders, resolved once: the one test before it writes or deletes a path
+    that a state file names (state files are input, not instructions).
+
+    ``owns(path)``: the path, symlinks resolved, lies strictly inside one of the folders (resolved
+    too) and inside the site. A folder that is (or holds) the site, or leads out of it, owns
+    nothing. Parents are resolved once each, so checking every output of a site stays cheap.
+    """
+
+    def __init__(self, roots: Iterable[Path], *, site: Path) -> None:
+        self.site = Path(site)
+        self._site = self.site.resolve()
+        self.roots = tuple(Path(r) for r in roots)
+        resolved = (r.resolve() for r in self.roots)
+        self._roots = tuple(r for r in resolved if self._site in r.parents)
+        self._parents: dict[Path, Path] = {}
+
+    def resolve(self, candidate: Path) -> Path:
+        """``candidate`` with symlinks resolved (its folder resolved once per folder)."""
+        candidate = self.site / candidate
+        if candidate.name in ("", "..") or os.path.islink(candidate):
+            return candidate.resolve()
+        parent = self._parents.get(candidate.parent)
+        if parent is None:
+            parent = self._parents[candidate.parent] = candidate.parent.resolve()
+        return parent / candidate.name
+
+    def owns(self, candidate: Path) -> bool:
+        resolved = self.resolve(candidate)
+        return self._site in resolved.parents and any(root in resolved.parents for root in self._roots)
+
+    def describe(self) -> str:
+        """The folders, as a user names them: ``_includes/transcripts, assets/transcripts``."""
+        return ", ".join(os.path.relpath(r, self.site) for r in self.roots)
 
 
 def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
@@ -32,7 +82,7 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TEMP_MARK}", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise JekyllAsrError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:

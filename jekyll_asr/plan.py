@@ -7,6 +7,10 @@ For each recording it decides where the transcript comes from (outputs
 and, when asked to render, each output file's verdict (``current``,
 ``missing``, ``out of date``, ``edited``: the rule ``OutputManifest.write``
 refuses by) and each document's new text (None when it is already right).
+A file the manifest does not list but that holds what the tool renders for an
+earlier state of its recording is vouched for (``OutputManifest.vouch``, in
+memory only), so losing ``outputs.json`` never turns the tool's files into
+hand edits.
 """
 
 from __future__ import annotations
@@ -132,7 +136,7 @@ def make_plan(
         decision = decide_cache(plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh)
         if decision.kind == "missing":
             decision = _why_missing(settings, plan, decision, cache=cache, manifest=manifest, previous=previous or {})
-        recordings.append(plan_outputs_of(settings, plan, decision, manifest) if render else Recording(plan, decision))
+        recordings.append(plan_outputs_of(settings, plan, decision, manifest, cache=cache) if render else Recording(plan, decision))
     documents = plan_documents(settings, site_audio, recordings) if render else ()
     return Plan(tuple(recordings), documents, tuple(cache.corrupt))
 
@@ -186,7 +190,9 @@ def decide_cache(
     return CacheDecision("missing", ident=(sha, key), words=words, in_use=tuple(in_use))
 
 
-def plan_outputs_of(settings: Settings, plan: RenderPlan, decision: CacheDecision, manifest: OutputManifest) -> Recording:
+def plan_outputs_of(
+    settings: Settings, plan: RenderPlan, decision: CacheDecision, manifest: OutputManifest, *, cache: TranscriptCache | None = None
+) -> Recording:
     """Each generated file of a recording with its verdict, and its managed value."""
     if decision.kind == "fresh":
         return Recording(plan, decision, tuple(Output(p, "current") for p in decision.outputs), decision.value)
@@ -197,8 +203,39 @@ def plan_outputs_of(settings: Settings, plan: RenderPlan, decision: CacheDecisio
         value = managed_value(settings, plan, decision.entry)
     except JekyllAsrError as exc:
         return Recording(plan, decision, error=str(exc))
-    outputs = tuple(Output(rel, manifest.verdict(rel, content), content) for rel, content in files.items())
+    verdicts = {rel: manifest.verdict(rel, content) for rel, content in files.items()}
+    unlisted = [rel for rel, verdict in verdicts.items() if verdict == "edited" and not manifest.recorded(rel)]
+    if unlisted and cache is not None:  # no manifest entry (a fresh clone without outputs.json): the tool's bytes?
+        earlier = earlier_renderings(settings, plan, decision.entry, cache, unlisted)
+        verdicts |= {rel: manifest.verdict(rel, files[rel]) for rel in unlisted if manifest.vouch(rel, earlier[rel])}
+    outputs = tuple(Output(rel, verdicts[rel], content) for rel, content in files.items())
     return Recording(plan, decision, outputs, value)
+
+
+# A corrections folder no site has: renders "before any corrections" (glossary.load_corrections: absent = none).
+_NO_CORRECTIONS = ".jekyll-asr/local/no-corrections-here"
+
+
+def earlier_renderings(settings: Settings, plan: RenderPlan, entry: CacheEntry, cache: TranscriptCache, rels: list[str]) -> dict[str, set[str]]:
+    """What the tool renders at ``rels`` for earlier states of this recording: each cached transcript of
+    its audio, with and without corrections and glossary. A file holding one of these is the tool's
+    work, not a hand edit, even when the manifest that would say so is gone."""
+    bare_settings = replace(settings, corrections_dir=_NO_CORRECTIONS)
+    bare_plan = replace(plan, glossary=())
+    known_corrupt = len(cache.corrupt)
+    entries = [entry] + [e for p in cache.entries_of(plan.audio.sha256) if p != entry.path and (e := cache.get_at(p, plan.audio.sha256))]
+    del cache.corrupt[known_corrupt:]  # another settings' entry found corrupt here is not this build's to report
+    found: dict[str, set[str]] = {rel: set() for rel in rels}
+    for candidate in entries:
+        for s, p in ((settings, plan), (bare_settings, plan), (settings, bare_plan), (bare_settings, bare_plan)):
+            try:
+                files = render_outputs(s, p, candidate)
+            except JekyllAsrError:
+                continue
+            for rel in rels:
+                if rel in files:
+                    found[rel].add(files[rel])
+    return found
 
 
 def plan_documents(settings: Settings, site_audio: SiteAudio, recordings: tuple[Recording, ...] | list[Recording]) -> tuple[DocumentChange, ...]:

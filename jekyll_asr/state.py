@@ -111,7 +111,7 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     plans = plan_outputs(settings, site_audio.files, site_audio.documents, store.names())  # names given in memory only
     plan = make_plan(settings, store=store, site_audio=site_audio, plans=plans, render=render, previous=previous)
     failures = load_failures(settings)
-    reasons: dict[str, list[str]] = {r.key: [f"{o.path} is {o.verdict}" for o in r.outputs if o.verdict in STALE] for r in plan.recordings}
+    reasons = {r.key: [f"{o.path} is {o.verdict}" for o in r.outputs if o.verdict in STALE] + _unreachable(settings, r) for r in plan.recordings}
     for document in plan.documents:
         if document.new_text is not None:
             reasons[document.recording].append(f"front matter key {settings.front_matter_key!r} of {document.path} is out of date")
@@ -169,6 +169,16 @@ def named_outputs(settings: Settings, value: Any) -> set[str]:
     for part in value.get("parts") or () if isinstance(value.get("parts"), list) else ():
         found |= named_outputs(settings, part)
     return found
+
+
+def _unreachable(settings: Settings, recording: Recording) -> list[str]:
+    """Outputs kept as edited by hand while a corrections file waits for them: ``check`` fails, since
+    the corrections silently never reach those files (say so, rather than pass)."""
+    edited = [o.path for o in recording.outputs if o.verdict == "edited"]
+    corrections = f"{settings.corrections_dir.rstrip('/')}/{recording.plan.slug}.yml"
+    if not edited or not (settings.site / corrections).is_file():
+        return []
+    return [f"{rel} is kept as edited by hand, so {corrections} cannot reach it (build --force overwrites it)" for rel in edited]
 
 
 def _audio_state(settings: Settings, recording: Recording, reasons: list[str], failures: dict[str, dict[str, str]]) -> AudioState:

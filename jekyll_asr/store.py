@@ -11,6 +11,11 @@ Each file carries a version; one this version cannot read is treated as empty
 ``notes``. ``save`` writes in the one order that keeps a killed build safe:
 what was written (manifest, names, URLs) before what says "nothing to do"
 (stat index, memo, render index), so a crash costs re-work, never a wrong skip.
+
+State files are input, not instructions: ``owned`` is the one test of a path
+one of them names before anything is written or deleted there (the output
+folders, this folder, the cache, symlinks resolved); what fails it is dropped
+at load with a note.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from .cache import TranscriptCache
 from .config import Settings
 from .errors import PathError
 from .find import DocumentMemo
+from .fsutil import Owner
 from .lock import SiteLock
 from .names import NameIndex
 from .outputs import OutputManifest
@@ -41,6 +47,12 @@ VERSIONS: dict[str, int | str | None] = {
     "local/documents.json": DocumentMemo.VERSION,
     "local/failures.json": 1,
 }
+
+
+def _outputs(entry: Any) -> list[str]:
+    """The output paths a render index entry names (none when it is malformed)."""
+    outputs = entry.get("outputs") if isinstance(entry, dict) else None
+    return [str(o) for o in outputs] if isinstance(outputs, dict) else ["(malformed entry)"]
 
 
 class _Saves(Protocol):
@@ -64,6 +76,24 @@ class Store:
         """Machine-local state: inodes and mtimes mean nothing on another clone."""
         return self.settings.state_path
 
+    @property
+    def output_roots(self) -> tuple[Path, ...]:
+        """The folders generated files live in: the includes and the captions folders."""
+        return (self.settings.includes_path, self.settings.captions_path)
+
+    def owner(self, *, outputs_only: bool = False) -> Owner:
+        """The tool's own folders: the output folders, and unless ``outputs_only`` this folder and the cache."""
+        key = "outputs-owner" if outputs_only else "owner"
+        if key not in self._loaded:
+            roots = self.output_roots if outputs_only else (*self.output_roots, self.root, self.settings.cache_path)
+            self._loaded[key] = Owner(roots, site=self.settings.site)
+        owner: Owner = self._loaded[key]
+        return owner
+
+    def owned(self, path: Path, *, outputs_only: bool = False) -> bool:
+        """Whether the tool may write or delete ``path`` (site-relative or absolute), symlinks resolved."""
+        return self.owner(outputs_only=outputs_only).owns(path)
+
     def path(self, name: str) -> Path:
         """A file of the store by its name in ``VERSIONS`` (``names.json``, ``local/stat-index.json``…)."""
         if name not in VERSIONS and name != "local/rendered.json":
@@ -83,7 +113,9 @@ class Store:
 
     def manifest(self) -> OutputManifest:
         if "manifest" not in self._loaded:
-            self._loaded["manifest"] = OutputManifest(self.settings.site, self.path("outputs.json"))
+            loaded = OutputManifest(self.settings.site, self.path("outputs.json"), roots=self.output_roots)
+            self.notes.extend(loaded.notes)  # entries outside the output folders, dropped
+            self._loaded["manifest"] = loaded
         manifest: OutputManifest = self._loaded["manifest"]
         return manifest
 
@@ -94,14 +126,29 @@ class Store:
         return UrlIndex.load(self._checked("urls.json"))
 
     def stat_index(self) -> StatIndex:
-        return StatIndex.load(self._checked("local/stat-index.json"))
+        """The stat index, without paths that leave the site (it is only ever asked about site files)."""
+        index = StatIndex.load(self._checked("local/stat-index.json"))
+        for rel in [r for r in index.entries if Path(r).is_absolute() or ".." in Path(r).parts]:
+            del index.entries[rel]
+            index.dirty = True
+            self.notes.append(f".jekyll-asr/local/stat-index.json names {rel!r}, which is not in the site; ignored")
+        return index
 
     def memo(self) -> DocumentMemo:
         return DocumentMemo.load(self._checked("local/documents.json"))
 
     def rendered(self) -> RenderIndex:
         if "rendered" not in self._loaded:
-            self._loaded["rendered"] = RenderIndex(self.settings)
+            loaded = RenderIndex(self.settings)
+            owner = self.owner(outputs_only=True)
+            for key, entry in list(loaded.entries.items()):
+                foreign = [o for o in _outputs(entry) if not owner.owns(Path(o))]
+                if foreign:  # it would vouch for files that are not outputs: rendered again instead
+                    del loaded.entries[key]
+                    loaded.dirty = True
+                    self.notes.append(f".jekyll-asr/local/rendered.json names {foreign[0]!r} as an output of {key}, "
+                                      "which is not in jekyll-asr's output folders; ignored")
+            self._loaded["rendered"] = loaded
         rendered: RenderIndex = self._loaded["rendered"]
         return rendered
 

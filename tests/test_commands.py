@@ -140,7 +140,7 @@ def test_gc_removes_only_the_orphans(site_with_orphans, capsys: pytest.CaptureFi
     after = files_under(site)
     assert before - after == orphans
     assert after - before <= {".jekyll-asr/outputs.json"}
-    manifest = OutputManifest(site, site / ".jekyll-asr/outputs.json")
+    manifest = OutputManifest(site, site / ".jekyll-asr/outputs.json", roots=(site,))
     assert not any("two" in rel for rel in manifest.files if rel != edited)
     assert main(["check", str(site)]) == 0  # nothing in use was removed
     assert render_site(site).outputs == []
@@ -162,14 +162,14 @@ def test_gc_keep_other_settings_and_force(site_with_orphans, capsys: pytest.Capt
 def test_gc_removes_temp_files_a_killed_build_left_and_nothing_like_them(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = load_settings(built_site)
     shard = next(TranscriptCache(settings.cache_path).entries()).parent
-    left = {  # atomic_write's names: ".NAME." + 8 random characters + ".tmp"
-        "_includes/transcripts/.one.md.k3j_9x0a.tmp",
-        "_posts/.2026-01-01-one.md.ab12cd34.tmp",
-        f"{shard.relative_to(built_site).as_posix()}/.entry.json.zz99yy88.tmp",
+    left = {  # atomic_write's names: ".NAME.jekyll-asr-" + 8 random characters + ".tmp"
+        "_includes/transcripts/.one.md.jekyll-asr-k3j_9x0a.tmp",
+        "_posts/.2026-01-01-one.md.jekyll-asr-ab12cd34.tmp",
+        f"{shard.relative_to(built_site).as_posix()}/.entry.json.zz99yy88.tmp",  # an older release's, in .jekyll-asr/
     }
     users = {  # the user's own files, or folders the tool does not write to
-        "_posts/.draft.tmp", "_posts/notes.ab12cd34.tmp", "assets/images/.cover.png.ab12cd34.tmp",
-        "_includes/transcripts/.one.md.SHOUTING.tmp",
+        "_posts/.draft.tmp", "_posts/notes.jekyll-asr-ab12cd34.tmp", "assets/images/.cover.png.jekyll-asr-ab12cd34.tmp",
+        "_includes/transcripts/.one.md.jekyll-asr-SHOUTING.tmp", "_posts/.2026-01-01-one.md.ab12cd34.tmp",
     }
     for rel in left | users:
         (built_site / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -190,10 +190,12 @@ def test_gc_finds_temp_files_in_a_cache_dir_outside_dot_jekyll_asr(built_site: P
     from jekyll_asr.state import site_state
 
     settings = load_settings(built_site, {"cache_dir": "_asr_cache"})
-    leftover = built_site / "_asr_cache/ab/.entry.json.ab12cd34.tmp"
-    leftover.parent.mkdir(parents=True)
-    leftover.write_text("half a write")
-    assert leftover_temp_files(settings, site_state(settings)) == ("_asr_cache/ab/.entry.json.ab12cd34.tmp",)
+    entry = f"{'ab' * 32}-{'cd' * 8}.json"
+    left = (f"_asr_cache/ab/.{entry}.ab12cd34.tmp", f"_asr_cache/ab/.{entry}.jekyll-asr-ab12cd34.tmp")  # old and new names
+    for rel in (*left, "_asr_cache/ab/.notes.txt.ab12cd34.tmp"):  # the old pattern, but not a cache entry's temp
+        (built_site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (built_site / rel).write_text("half a write")
+    assert leftover_temp_files(settings, site_state(settings)) == tuple(sorted(left))
 
 
 def test_gc_stops_when_the_site_has_problems(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:

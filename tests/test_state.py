@@ -217,3 +217,85 @@ def test_status_never_imports_torch(built_site: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stderr
     assert json.loads(done.stdout)["counts"]["cached"] == 2
+
+
+# ---------------------------------------------------------------- audio moved away
+
+
+def test_audio_moved_away_fails_check_naming_the_post_and_gc_keeps_its_include(
+    built_site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Protection: find.scan_site reports a document whose managed key is the transcript of site
+    audio that is gone while none of its links finds audio any more (an extensionless link finds
+    nothing and says nothing), naming the post; check exits 1, build fails it, gc keeps what the
+    key names. Without it build and check exit 0 while the post shows a transcript of audio that
+    is not there, and a later gc --force deletes the include the post names, so ``jekyll build``
+    fails with "Could not locate the included file"."""
+    from jekyll_asr.cli import main
+
+    post = built_site / "_posts/2026-01-01-one.md"
+    post.write_text(post.read_text().replace("audio: /assets/audio/one.wav\n", "audio: /assets/audio/one\n", 1))
+    assert main(["check", str(built_site)]) == 0  # the link without its extension still finds one.wav
+    (built_site / "assets/audio/one.wav").rename(tmp_path / "one.wav")
+    capsys.readouterr()
+    assert main(["check", str(built_site)]) == 1
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "_posts/2026-01-01-one.md" in x)
+    assert "/assets/audio/one.wav" in line and "no longer in the site" in line
+    report = render_site(built_site)
+    assert [f.path for f in report.failed] == ["_posts/2026-01-01-one.md"] and report.exit_code == 1
+    assert main(["gc", str(built_site), "--force"]) == 0
+    assert (built_site / "_includes/transcripts/one.md").is_file()
+
+
+# ---------------------------------------------------------------- without outputs.json
+
+
+def _corrections(site: Path) -> None:
+    path = site / "_transcript_corrections/one.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text('corrections:\n  "ten of clubs": "Ten of Diamonds"\n')
+
+
+def test_without_the_manifest_corrections_still_apply(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Protection: plan.plan_outputs_of vouches for a file the manifest does not list when its bytes
+    are what the tool renders from a cache entry of the same audio before corrections and glossary
+    (OutputManifest.vouch): such a file is the tool's, so a build may rewrite it. Without it, on a
+    fresh clone where outputs.json was not committed (or after it was deleted), every existing
+    output counts as edited by hand and corrections silently stop applying while build and check
+    exit 0."""
+    from jekyll_asr.cli import main
+
+    (built_site / ".jekyll-asr/outputs.json").unlink()
+    shutil.rmtree(built_site / ".jekyll-asr/local")  # a fresh clone: no render index either
+    _corrections(built_site)
+    assert main(["check", str(built_site)]) == 1
+    assert "assets/transcripts/one.txt is out of date" in capsys.readouterr().err
+    report = render_site(built_site)
+    assert report.failed == [] and report.warnings == []
+    assert "Ten of Diamonds" in (built_site / "assets/transcripts/one.txt").read_text()
+    assert "Ten of Diamonds" in (built_site / "_includes/transcripts/one.md").read_text()
+    assert main(["check", str(built_site)]) == 0
+
+
+def test_without_the_manifest_a_hand_edited_output_is_kept_loudly(built_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Protection: a file the manifest does not list and no rendering of the tool explains is kept,
+    named by build and check as kept, and check exits 1 while corrections cannot reach it. Without
+    it a genuinely hand-edited file is overwritten, or corrections stop applying with exit 0."""
+    from jekyll_asr.cli import main
+
+    (built_site / ".jekyll-asr/outputs.json").unlink()
+    edited = built_site / "assets/transcripts/one.txt"
+    edited.write_text("Ten of clubs, as I typed it.\n")
+    assert main(["check", str(built_site)]) == 0  # no corrections waiting: a hand edit is the user's call
+    assert "assets/transcripts/one.txt" in capsys.readouterr().err
+    _corrections(built_site)
+    assert main(["check", str(built_site)]) == 1
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "assets/transcripts/one.txt" in x and "stale" in x)
+    assert "_transcript_corrections/one.yml" in line and "--force" in line
+    report = render_site(built_site)
+    assert edited.read_text() == "Ten of clubs, as I typed it.\n"
+    assert any("assets/transcripts/one.txt" in w and "no record" in w for w in report.warnings), report.warnings
+    assert "Ten of Diamonds" in (built_site / "assets/transcripts/one.vtt").read_text()
+    assert main(["check", str(built_site)]) == 1  # still: the corrections never reach the kept file

@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
         wait=not args.no_wait,
         say=lambda msg: print(msg, file=sys.stderr),
     )
+    for warning in garbage.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for rel, page in garbage.included:
+        print(f"kept {rel} ({page} includes it)", file=sys.stderr)
     if args.json:
         print(json.dumps({**garbage.to_dict(), "dry_run": args.dry_run}, indent=2))
         return 0

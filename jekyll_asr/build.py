@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import Settings
 from .errors import JekyllAsrError, OutputConflict
@@ -21,6 +22,7 @@ from .plan import DocumentChange, Plan, Recording, decode_options, plan_document
 from .render import plan_outputs
 from .renderindex import RenderIndex
 from .report import Report
+from .site import document_file
 from .sources import fetch_and_transcribe
 from .store import Store
 from .transcribing import Work
@@ -167,16 +169,39 @@ def _write_files(recording: Recording, manifest: OutputManifest, report: Report,
 
 
 def _write_documents(settings: Settings, documents: tuple[DocumentChange, ...], report: Report) -> None:
-    """Set the managed key of each document the plan gives a new text."""
+    """Set the managed key of each document the plan gives a new text.
+
+    A symlinked post is written through its link (the target, replaced in its own
+    folder); a post whose bytes are no longer those the plan read (the author saved
+    it during the build) is left for the next build.
+    """
+    written: set[Path] = set()
     for document in documents:
         if document.error is not None:
-            report.fail(document.path, document.error)
+            if document.kept:
+                report.warnings.append(f"{document.path}: {document.error}")
+            else:
+                report.fail(document.path, document.error)
             continue
-        if document.new_text is None:
+        if document.new_text is None or document.text is None:
             continue
         try:
-            atomic_write(settings.site / document.path, document.new_text.encode("utf-8"))
+            target = document_file(settings, Path(document.path))
+            if target in written:
+                continue  # two links to one file: written once
+            if _bytes_of(target) != document.text.encode("utf-8"):
+                report.fail(document.path, "changed while building; not updated, run build again")
+                continue
+            atomic_write(target, document.new_text.encode("utf-8"))
         except JekyllAsrError as exc:
             report.fail(document.path, str(exc))
             continue
+        written.add(target)
         report.documents.append(document.path)
+
+
+def _bytes_of(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

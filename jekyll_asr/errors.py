@@ -41,6 +41,11 @@ class FrontMatterError(JekyllAsrError):
     """A document whose front matter cannot be parsed; it is left untouched."""
 
 
+class FrontMatterTooLarge(FrontMatterError):
+    """Front matter Jekyll reads but the tool refuses (too large, aliases that expand without bound):
+    reported even for a document that names no audio, since Jekyll still renders it."""
+
+
 class PathError(JekyllAsrError):
     """A path that resolves outside the site, or an output name that would escape."""
 

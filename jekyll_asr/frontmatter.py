@@ -9,7 +9,11 @@ with what it must mean before anyone writes it.
 
 Parsing uses libyaml (``yaml.CSafeLoader``) when PyYAML has it, the same parser
 Jekyll's Psych uses, so tabs and other corners are accepted or refused as Jekyll
-would; pure-Python ``SafeLoader`` otherwise.
+would; pure-Python ``SafeLoader`` otherwise. Front matter over
+``MAX_FRONT_MATTER_BYTES``, aliases that expand to more than ``MAX_ALIAS_EXPANSION``
+extra values ("billion laughs") and aliases that refer to themselves are refused
+before anything walks the data: Jekyll reads such a post in a second, but every
+walk of its data (references, the memo's JSON, the edit check) would expand it.
 """
 
 from __future__ import annotations
@@ -22,14 +26,20 @@ from typing import Any
 
 import yaml
 
-from .errors import FrontMatterError, JekyllAsrError
+from .errors import FrontMatterError, FrontMatterTooLarge, JekyllAsrError
 from .fsutil import write_if_changed
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+MAX_FRONT_MATTER_BYTES = 1 << 20  # a real post's front matter is a few kB; a 1 MB one is a mistake or an attack
+MAX_ALIAS_EXPANSION = 100_000  # values aliases may add once expanded (anchors a real post shares: a handful)
+
 # Jekyll's Document::YAML_FRONT_MATTER_REGEXP, %r!\A(---\s*\n.*?\n?)^((---|\.\.\.)\s*$\n?)!m,
 # with Ruby's \s spelled out ([ \t\r\n\f\v]) and \A left to ``match`` so a BOM can be skipped.
 _FRONT_MATTER = re.compile(r"---[ \t\r\n\f\v]*\n.*?\n?^((?:---|\.\.\.)[ \t\r\n\f\v]*$\n?)", re.S | re.M)
+# A closing fence line anywhere: without one that regex cannot match, and trying costs time quadratic in the
+# blank lines after the opening fence (a post of "---" and 40,000 empty lines took 33 s).
+_CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)", re.M)
 
 # YAML 1.1 line breaks (what PyYAML and libyaml count as a new line), CRLF first.
 _BREAKS = "\r\n\x85\u2028\u2029"
@@ -59,12 +69,20 @@ def split(text: str) -> tuple[FrontMatter | None, str]:
     is broken or is not a mapping (Jekyll would fail on that post too).
     """
     offset = 1 if text.startswith("\ufeff") else 0
+    if _CLOSING_FENCE.search(text, offset + 3) is None:
+        return None, text
     match = _FRONT_MATTER.match(text, offset)
     if match is None:
         return None, text
     start = text.index("\n", offset) + 1
     end = match.start(1)
     newline = "\r\n" if text[start - 2 : start] == "\r\n" else "\n"
+    size = len(text[start:end].encode("utf-8", "surrogatepass"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise FrontMatterTooLarge(
+            f"front matter is {size / (1 << 20):.1f} MB, over the {MAX_FRONT_MATTER_BYTES >> 20} MB jekyll-asr reads; "
+            "move the data to _data/ or the body"
+        )
     data = _load(text[start:end], first_line=text.count("\n", 0, start) + 1)
     return FrontMatter(data=data, start=start, end=end, body_start=match.end(), newline=newline), text[match.end() :]
 
@@ -152,13 +170,19 @@ def _read_text(path: Path) -> str:
 
 def _load(yaml_text: str, *, first_line: int) -> dict[str, Any]:
     """The YAML between the fences as a dict; ``first_line`` turns YAML line numbers into file lines."""
+    loader = _Loader(yaml_text)  # CSafeLoader/SafeLoader only
     try:
-        data = yaml.load(yaml_text, Loader=_Loader)  # CSafeLoader/SafeLoader only
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise FrontMatterError(_yaml_message(exc, first_line)) from exc
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         # ValueError/OverflowError: a timestamp like 2024-13-45 that matches YAML's pattern
         raise FrontMatterError(f"front matter is not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -166,6 +190,44 @@ def _load(yaml_text: str, *, first_line: int) -> dict[str, Any]:
             f"front matter must be a mapping of keys to values (like 'title: ...'), not a {_yaml_kind(data)}"
         )
     return data
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a node graph whose aliases expand past ``MAX_ALIAS_EXPANSION`` extra values, or into themselves.
+
+    One pass over the distinct nodes (aliases are shared nodes here), sizes summed
+    bottom-up: the cost is the document's size, never the expansion's.
+    """
+    expanded: dict[int, int] = {}  # id(node) -> how many values it holds once expanded
+    open_nodes: set[int] = set()  # the path from the root to the node being visited
+    distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in _children(node))
+            if expanded[key] - distinct > MAX_ALIAS_EXPANSION:  # a lower bound of what aliases add
+                raise FrontMatterTooLarge(
+                    f"front matter aliases (*name) expand to over {MAX_ALIAS_EXPANSION:,} values "
+                    "(a \"billion laughs\"?); jekyll-asr refuses it: write the values out or drop the aliases"
+                )
+        elif key in open_nodes:
+            raise FrontMatterTooLarge("front matter refers to itself through an alias (*name); jekyll-asr refuses it")
+        elif key not in expanded:
+            open_nodes.add(key)
+            distinct += 1
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, first_line: int) -> str:

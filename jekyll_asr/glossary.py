@@ -195,10 +195,19 @@ def _fix(text: str, compiled: _Compiled) -> str:
     return pattern.sub(swap, text)
 
 
+# C0 control characters but tab and newline, and DEL: a model or a corrections file may emit them; no
+# page, include or JSON reader wants them. A space each, as the captions always had (writers/cues.py).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def apply(transcript: Transcript, glossary: Glossary, corrections: Mapping[str, str] | None = None) -> Transcript:
-    """A new transcript with the fixes applied to every segment's text."""
+    """The transcript every writer sees: fixes applied to each segment's text, control characters gone.
+
+    ``render_context`` calls this for every transcript it renders, so this is the one
+    place the text is cleaned; the cache keeps what the model said.
+    """
     compiled = _replacements(glossary, corrections or {})
-    if compiled is None:
+    segments = tuple(replace(s, text=_CONTROL.sub(" ", _fix(s.text, compiled) if compiled else s.text)) for s in transcript.segments)
+    if all(new.text == old.text for new, old in zip(segments, transcript.segments, strict=True)):
         return transcript
-    segments = tuple(replace(s, text=_fix(s.text, compiled)) for s in transcript.segments)
     return replace(transcript, segments=segments)

@@ -28,6 +28,7 @@ from .find import SiteAudio
 from .outputs import OutputManifest
 from .render import RenderPlan, document_update, document_value, managed_value, output_paths, render_outputs, values_for
 from .renderindex import RenderIndex
+from .site import document_file, tool_value, user_value_problem
 from .store import Store
 
 Ident = tuple[str, str]  # (audio SHA-256, settings key): one transcript
@@ -108,6 +109,8 @@ class DocumentChange:
     recording: str  # the first recording it uses (status names the reason there)
     new_text: str | None = None
     error: str | None = None
+    kept: bool = False  # the error is "the key holds the author's own value": build warns, check fails
+    text: str | None = None  # what new_text was made from: build replaces the post only while it still holds it
 
 
 @dataclass(frozen=True)
@@ -249,15 +252,19 @@ def plan_documents(settings: Settings, site_audio: SiteAudio, recordings: tuple[
             continue
         doc = document.path.as_posix()
         first = next(recording_of[k] for k in document.audio if k in recording_of)
+        if document.managed is not None and not tool_value(document.managed):
+            changes.append(DocumentChange(doc, first, error=user_value_problem(settings), kept=True))
+            continue
         if document.managed is not None and _same(document.managed, document_value(used, document.user_keys)):
             changes.append(DocumentChange(doc, first))  # the key already holds this value: not even read
             continue
         try:
+            document_file(settings, document.path)  # a symlink out of the site is never written
             text, new_text = document_update(settings, document.path, used)
         except JekyllAsrError as exc:
             changes.append(DocumentChange(doc, first, error=str(exc)))
             continue
-        changes.append(DocumentChange(doc, first, new_text if new_text != text else None))
+        changes.append(DocumentChange(doc, first, new_text if new_text != text else None, text=text))
     return tuple(changes)
 
 

@@ -20,14 +20,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import frontmatter
-from .config import Settings, read_site_config
-from .errors import FrontMatterError, PathError
+from .config import OPTIONS, Settings, read_site_config
+from .errors import ConfigError, FrontMatterError, FrontMatterTooLarge, PathError
+from .fsutil import inside
+from .glossary import Glossary
 from .names import document_slug
 from .references import Pattern, Reference, has_audio_extension, references_from_theme, references_in_body, references_in_front_matter, theme_patterns
 from .resolver import Resolver, Target, is_lfs_pointer, resolve_reference
 
-__all__ = ["Document", "Problem", "Resolver", "Target", "is_lfs_pointer", "resolve_reference", "scan_site_documents"]
-MEMO_FORMAT = 2  # what read_document keeps for a document; a change re-reads every document
+__all__ = ["Document", "Problem", "Resolver", "Target", "document_file", "is_lfs_pointer", "resolve_reference", "scan_site_documents", "tool_value"]
+MEMO_FORMAT = 3  # what read_document keeps for a document; a change re-reads every document
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".mkd", ".mkdn", ".html", ".htm", ".textile"}
 # Underscore folders that hold documents; every other `_x` folder is Jekyll's own.
@@ -108,8 +110,8 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
         return None
     try:
         fm, body = frontmatter.split(text)
-    except FrontMatterError as exc:
-        return {"error": f"{rel}: {exc}"} if _mentions_audio(text) else None
+    except FrontMatterError as exc:  # broken YAML fails Jekyll too: named only where audio may be lost
+        return {"error": f"{rel}: {exc}"} if isinstance(exc, FrontMatterTooLarge) or _mentions_audio(text) else None
     if fm is None:
         return None
     refs = references_in(settings, fm.data, body, patterns or [])
@@ -117,6 +119,10 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
         managed = fm.data.get(settings.front_matter_key)
         return {"refs": [], "managed": managed} if managed is not None else {"refs": []}
     glossary = fm.data.get("glossary")
+    try:
+        Glossary.from_config(glossary if isinstance(glossary, list) else [])
+    except ConfigError as exc:  # this post fails alone, named, instead of stopping the build
+        return {"error": f"{rel}: its glossary: {exc}"}
     return {
         "refs": [[r.raw, r.where, r.strong, r.group, r.fallback] for r in refs],
         "glossary": glossary if isinstance(glossary, list) else [],
@@ -186,7 +192,67 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
     if memo is not None:
         for gone in [k for k in memo if k not in seen]:
             del memo[gone]
+    _refuse_a_key_in_use(settings, scan.managed)
     return scan
+
+
+# Every key a version of the tool has written under its front matter key (render.managed_value,
+# render.document_value's parts). A mapping of only these, with those always written, is the tool's.
+TOOL_KEYS = frozenset(
+    "include audio encodings transcribed_from bytes type language duration words model files title artist parts".split()
+)
+ALWAYS_WRITTEN = frozenset({"audio", "language", "duration", "words", "model"})
+
+
+def tool_value(value: Any, *, part: bool = False) -> bool:
+    """Whether a managed key's value has the shape the tool writes (else the author wrote it).
+
+    Read from the value itself, not from machine-local state, so a fresh clone, a CI
+    ``check`` and the author's build agree; a hand-written value with exactly this
+    shape is taken for the tool's.
+    """
+    if not isinstance(value, dict) or not ALWAYS_WRITTEN <= value.keys() <= TOOL_KEYS - ({"parts"} if part else set()):
+        return False
+    parts = value.get("parts", [])
+    return isinstance(parts, list) and all(tool_value(p, part=True) for p in parts)
+
+
+def user_value_problem(settings: Settings) -> str:
+    """The one line for a post whose managed key holds the author's own value (kept as it is)."""
+    key = settings.front_matter_key
+    return (
+        f"its {key!r} front matter holds a value jekyll-asr did not write, so it was kept; to let jekyll-asr "
+        f"set it, remove that value, or set asr.front_matter_key to another key"
+    )
+
+
+def _refuse_a_key_in_use(settings: Settings, managed: dict[str, Any]) -> None:
+    """A chosen ``front_matter_key`` the site's documents already use for their own values is a config error.
+
+    The line with the per-post case (plan: warn, keep, ``check`` fails): the default key
+    is the tool's documented one, so a post holding its own value there is that post's
+    matter; a key the site chose is refused when any document already uses it, since
+    the site's layouts read that key with its own meaning.
+    """
+    key = settings.front_matter_key
+    if key == OPTIONS["front_matter_key"].default():
+        return
+    theirs = sorted(path for path, value in managed.items() if not tool_value(value))
+    if theirs:
+        more = f" and {len(theirs) - 1} more" if len(theirs) > 1 else ""
+        raise ConfigError(
+            f"asr.front_matter_key: {key!r} is already used by the site's documents for their own values "
+            f"({theirs[0]}{more}); choose another key (default: transcript)"
+        )
+
+
+def document_file(settings: Settings, rel: Path) -> Path:
+    """The file a build writes for a document: a symlinked post's target, which must lie in the site."""
+    path = settings.site / rel
+    try:
+        return inside(settings.site, path)
+    except PathError:
+        raise PathError(f"is a symlink to {path.resolve()}, outside the site; jekyll-asr writes only inside the site") from None
 
 
 def _document_info(settings: Settings, rel: Path, patterns: list[Pattern], memo: dict[str, Any] | None) -> dict[str, Any] | None:

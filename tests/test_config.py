@@ -120,3 +120,32 @@ def test_include_outside_the_site_is_refused(tmp_path: Path, pattern: str) -> No
     with pytest.raises(ConfigError, match=r"asr\.include:"):  # from the command line too
         load_settings(tmp_path / "flag", {"include": [pattern]})
     assert load_settings(tmp_path / "flag", {"include": ["assets/**", "**/*.mp3", "a..b/*.mp3"]}).include
+
+
+@pytest.mark.parametrize("key", ["title", "layout", "date", "audio", "podcast_file", "permalink"])
+def test_front_matter_key_jekyll_or_themes_use_is_refused(tmp_path: Path, key: str) -> None:
+    """Protection: config.RESERVED_KEYS and the audio keys. Without it `front_matter_key: title`
+    makes every build replace each post's title (or its audio link) with the tool's mapping."""
+    make_site(tmp_path, {"_config.yml": f"asr:\n  front_matter_key: {key}\n"})
+    with pytest.raises(ConfigError, match=r"asr\.front_matter_key") as err:
+        load_settings(tmp_path)
+    assert err.value.exit_code == 2
+
+
+def test_front_matter_key_the_sites_documents_use_is_a_config_error(tmp_path: Path) -> None:
+    """Protection: site.scan_site_documents refuses a chosen ``front_matter_key`` that the site's own
+    documents hold values under which the tool did not write. Without it `front_matter_key: summary`
+    on a site whose posts have a `summary:` replaces every post's summary with the tool's mapping."""
+    from .integrity import cli
+    from .test_site import AUDIO, seeded_site
+
+    site = seeded_site(tmp_path, {"_posts/2026-01-01-a.md": "---\ntitle: A\n" + AUDIO + "summary: The first episode.\n---\n"})
+    (site / "about.md").write_text("---\ntitle: About\nsummary: Who we are.\n---\n")
+    (site / "_config.yml").write_text((site / "_config.yml").read_text() + "  front_matter_key: summary\n")
+    before = (site / "_posts/2026-01-01-a.md").read_bytes()
+    for command in ("build", "check", "status"):
+        out = cli(site, command=command, timeout=120)
+        assert out.returncode == 2, (command, out.stderr)
+        (line,) = out.stderr.strip().splitlines()
+        assert "asr.front_matter_key" in line and "'summary'" in line and "2026-01-01-a.md" in line, line
+    assert (site / "_posts/2026-01-01-a.md").read_bytes() == before

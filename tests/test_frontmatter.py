@@ -351,6 +351,76 @@ def test_update_file_writes_only_changes_and_keeps_broken_files(tmp_path: Path) 
     assert broken.read_bytes() == b"---\ntitle: [\n---\n"
 
 
+
+# --- hostile sizes --------------------------------------------------------------------------
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    """"Billion laughs": each level lists the one before nine times (9**levels strings once expanded)."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("yaml_text", "words"), [
+    (_alias_bomb(), "aliases"),
+    ("a: &a [1, *a]\n", "refers to itself"),
+    ("a: &m {b: 1}\nb: {<<: *m, c: &n [*n]}\n", "refers to itself"),
+    ("big: " + "x" * (frontmatter.MAX_FRONT_MATTER_BYTES + 1) + "\n", "MB"),
+])
+def test_front_matter_that_would_expand_without_bound_is_refused(yaml_text: str, words: str) -> None:
+    """Protection: frontmatter._load counts what aliases expand to (and refuses cycles and front
+    matter over MAX_FRONT_MATTER_BYTES) before anything walks the data. Without it one post with a
+    "billion laughs" takes gigabytes and never finishes (every walk of the data expands it)."""
+    with pytest.raises(FrontMatterError, match=words) as info:
+        split(f"---\ntitle: T\n{yaml_text}---\nbody\n")
+    assert "\n" not in str(info.value)
+
+
+def test_an_opening_fence_without_a_closing_one_is_read_in_linear_time() -> None:
+    """Protection: frontmatter.split looks for a closing fence line before trying Jekyll's regex. Without
+    it a post of "---" and 200,000 blank lines takes many minutes: the regex backtracks through
+    every blank line for every blank line (the subprocess's timeout is the hang guard)."""
+    from .integrity import python
+
+    code = "from jekyll_asr.frontmatter import split; print(split('---' + chr(10) * 200_000 + 'x')[0])"
+    assert python(code, timeout=60).stdout == "None\n"
+
+
+def test_aliases_within_bounds_still_work() -> None:
+    """Jekyll's Psych reads anchors and merge keys; so does the tool, for sizes a post really has."""
+    fm, _ = split("---\nbase: &b {layout: post, tags: [a, b]}\nother: {<<: *b, title: T}\nagain: *b\n" + _alias_bomb(3) + "---\n")
+    assert fm is not None and fm.data["other"] == {"layout": "post", "tags": ["a", "b"], "title": "T"}
+    assert fm.data["again"] == fm.data["base"] and len(fm.data["a3"]) == 9
+
+
+def test_alias_bomb_in_one_post_fails_that_post_alone(tmp_path: Path) -> None:
+    """Protection: a post whose front matter is refused fails alone, with one line naming it, even
+    when nothing in it looks like audio. Without it the build hangs on that one post (6.5 GB, killed
+    at 90 s in the adversarial run) and no other post is built."""
+    import resource
+    import sys
+
+    from .integrity import report
+    from .test_site import AUDIO, seeded_site
+
+    site = seeded_site(tmp_path, {"_posts/2026-01-02-ok.md": "---\ntitle: OK\n" + AUDIO + "---\nBody.\n"})
+    (site / "_posts/2026-01-01-bomb.md").write_text("---\ntitle: Bomb\n" + AUDIO + _alias_bomb() + "---\nBody.\n")
+    (site / "_posts/2026-01-03-quiet-bomb.md").write_text("---\ntitle: No audio named\n" + _alias_bomb() + "---\nBody.\n")
+
+    def bounded() -> None:  # a regression fails with MemoryError here instead of taking the machine's memory
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    out = subprocess.run([sys.executable, "-m", "jekyll_asr", "build", str(site), "--json"], capture_output=True, text=True,
+                         timeout=300, check=False, preexec_fn=bounded)
+    assert out.returncode == 1, out.stderr
+    result = report(out)
+    failed = {f["path"]: f["error"] for f in result["failed"]}
+    assert set(failed) == {"_posts/2026-01-01-bomb.md", "_posts/2026-01-03-quiet-bomb.md"}
+    assert all("aliases" in e and "\n" not in e for e in failed.values()), failed
+    assert result["documents"] == ["_posts/2026-01-02-ok.md"]
+
+
 # --- generated posts ------------------------------------------------------------------------
 
 # Fixed pools rather than from_regex: generation, not set_key, is what costs time here.

@@ -133,3 +133,27 @@ def test_load_corrections_rejects_bad_files_naming_the_file(tmp_path, content):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad\.yml"):
         load_corrections(path)
+
+
+def test_control_characters_never_reach_a_writer():
+    """Protection: glossary.apply (which render_context runs on every transcript before any writer)
+    turns C0 control characters but tab and newline into spaces. Without it NUL and ESC from a
+    transcript reach the include, the JSON and the page's HTML (captions dropped them on their own)."""
+    original = transcript("a\x00b\x1b[31mred\x7f", "tab\tand\nnewline\r\x0b\x0c end")
+    for fixed in (apply(original, Glossary(), None), apply(original, GLOSSARY, {"red": "blue"})):
+        texts = [s.text for s in fixed.segments]
+        assert not any(ch in t for t in texts for ch in "\x00\x1b\x7f\r\x0b\x0c"), texts
+        assert "\t" in texts[1] and "\n" in texts[1]
+
+
+def test_control_characters_are_not_in_any_output_of_a_build(tmp_path):
+    """Protection: the same, through a whole build: every generated file is free of NUL and ESC."""
+    from .test_site import AUDIO, quiet_build, seeded_site
+
+    site = seeded_site(tmp_path, {"_posts/2026-01-01-a.md": "---\ntitle: A\n" + AUDIO + "---\n"}, text="five\x00 five \x1b[2Jcleared")
+    result = quiet_build(site)
+    assert result.failed == [] and len(result.outputs) == 5
+    for rel in result.outputs:
+        data = (site / rel).read_bytes()
+        assert b"\x00" not in data and b"\x1b" not in data and b"\\u001b" not in data and b"\\u0000" not in data, rel
+    assert "five" in (site / "_includes/transcripts/a.md").read_text()

@@ -230,6 +230,18 @@ def _relative_dir(value: Any) -> str:
     return text
 
 
+# Folders the site (or Jekyll) fills itself: an output folder there would make the tool own them.
+_SHARED_FOLDERS = frozenset({"", ".", ".jekyll-asr", "_posts", "_drafts", "_layouts", "_includes", "_data", "_sass", "_plugins", "_site", "assets"})
+
+
+def _output_dir(value: Any) -> str:
+    """A folder of the tool's own: gc may remove what it generated there, so never a shared one."""
+    text = _relative_dir(value).replace("\\", "/").strip("/")
+    if text.removeprefix("./") in _SHARED_FOLDERS:
+        raise ValueError(f"must be a folder of its own inside the site, such as '_includes/transcripts' (got {value!r})")
+    return text
+
+
 def _site_globs(value: Any) -> tuple[str, ...]:
     """Globs relative to the site: one that is absolute or climbs with ``..`` would walk the machine."""
     items = _str_list(value)
@@ -313,8 +325,8 @@ OPTIONS: dict[str, Option] = {
         Option("exclude", _str_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
         Option("formats", _formats, f"output formats, from {','.join(FORMATS)}", _LIST),
         Option("cache_dir", _relative_dir, "transcript cache (commit it)"),
-        Option("includes_dir", _relative_dir, "where the Markdown transcript includes go"),
-        Option("captions_dir", _relative_dir, "where captions and transcript files go"),
+        Option("includes_dir", _output_dir, "where the Markdown transcript includes go"),
+        Option("captions_dir", _output_dir, "where captions and transcript files go"),
         Option("front_matter_key", _str, "the one front matter key the tool owns"),
         Option("audio_keys", _str_list, "front matter keys naming audio, added to the built-in ones", _LIST),
         Option("replace_audio_keys", _bool, "audio_keys replaces the built-in keys instead of adding to them", _BOOL),

@@ -149,3 +149,16 @@ def test_front_matter_key_the_sites_documents_use_is_a_config_error(tmp_path: Pa
         (line,) = out.stderr.strip().splitlines()
         assert "asr.front_matter_key" in line and "'summary'" in line and "2026-01-01-a.md" in line, line
     assert (site / "_posts/2026-01-01-a.md").read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["includes_dir", "captions_dir"])
+@pytest.mark.parametrize("folder", [".", "./", "_posts", "assets", "_includes", "./_data/"])
+def test_an_output_folder_must_be_the_tools_own(tmp_path: Path, option: str, folder: str) -> None:
+    """Protection: config._output_dir. The tool owns its output folders (gc removes what it
+    generated there; a forged outputs.json is trusted inside them). Without it ``includes_dir: .``
+    makes the whole site the tool's folder, and ``captions_dir: assets`` makes every stylesheet one."""
+    make_site(tmp_path, {"_config.yml": f"asr:\n  {option}: {folder!r}\n"})
+    with pytest.raises(ConfigError, match=rf"asr\.{option}: must be a folder of its own") as err:
+        load_settings(tmp_path)
+    assert err.value.exit_code == 2
+    assert getattr(load_settings(tmp_path, {option: "assets/words/"}), option) == "assets/words"

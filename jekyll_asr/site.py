@@ -65,13 +65,22 @@ class Problem:
     message: str
 
 
-def iter_document_files(settings: Settings) -> Iterator[Path]:
-    """Site-relative paths of files that may be Jekyll documents."""
+def iter_document_files(settings: Settings, problems: list[Problem] | None = None) -> Iterator[Path]:
+    """Site-relative paths of files that may be Jekyll documents.
+
+    A folder that cannot be read is a Problem (its posts may use audio that would look unused).
+    """
     site = settings.site
+
+    def unreadable(exc: OSError) -> None:
+        if problems is not None and exc.filename is not None:
+            rel = Path(os.path.relpath(exc.filename, site))
+            problems.append(Problem(rel, f"cannot read this folder ({exc.strerror or exc}); its documents were skipped"))
+
     folders = DOCUMENT_FOLDERS | {f"_{name}" for name in settings.collections}
     excluded = set(settings.jekyll_exclude)
     destination = settings.destination.strip("/")
-    for dirpath, dirnames, filenames in os.walk(site):
+    for dirpath, dirnames, filenames in os.walk(site, onerror=unreadable):
         rel_dir = Path(dirpath).relative_to(site)
         keep = []
         for name in dirnames:
@@ -170,7 +179,7 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
         memo[""] = memo_fingerprint(settings, patterns)
     scan = Scan()
     seen: set[str] = {""}
-    for rel in iter_document_files(settings):
+    for rel in iter_document_files(settings, scan.problems):
         seen.add(rel.as_posix())
         info = _document_info(settings, rel, patterns, memo)
         if info is None:

@@ -252,3 +252,25 @@ def test_bad_glossary_in_one_post_fails_that_post_alone(tmp_path: Path) -> None:
     assert failure["path"] == "_posts/2026-01-01-a.md" and "glossary" in failure["error"] and "\n" not in failure["error"]
     assert result["documents"] == ["_posts/2026-01-02-b.md"] and result["model_loaded"] is False
     assert (site / "_posts/2026-01-01-a.md").read_text() == bad
+
+
+def test_an_unreadable_folder_of_posts_is_a_problem_not_a_silence(tmp_path: Path) -> None:
+    """Protection: site.iter_document_files reports a folder it cannot list as a Problem. Without
+    it (os.walk's default) the posts inside vanish without a word, their audio looks unused, and
+    ``gc`` removes transcripts that those posts still show. As root the child drops the capability
+    that lets root read anything (see test_scan.without_root_reads)."""
+    import subprocess
+    import sys
+
+    from .test_scan import without_root_reads
+
+    site = seeded_site(tmp_path, {"_posts/2026-01-01-a.md": "---\ntitle: A\n" + AUDIO + "---\n", "_posts/locked/2026-01-02-b.md": "---\ntitle: B\n---\n"})
+    (site / "_posts/locked").chmod(0)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "jekyll_asr", "gc", "--dry-run", str(site)],
+            capture_output=True, text=True, check=False, timeout=120, preexec_fn=without_root_reads(),
+        )
+    finally:
+        (site / "_posts/locked").chmod(0o755)
+    assert done.returncode != 0 and "_posts/locked: cannot read this folder" in done.stderr, done.stderr

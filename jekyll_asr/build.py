@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
-from .errors import JekyllAsrError, OutputConflict
+from .errors import ChangedMeanwhile, JekyllAsrError, OutputConflict
 from .find import SiteAudio, scan_site
 from .fsutil import atomic_write
 from .outputs import OutputManifest
@@ -189,19 +189,13 @@ def _write_documents(settings: Settings, documents: tuple[DocumentChange, ...], 
             target = document_file(settings, Path(document.path))
             if target in written:
                 continue  # two links to one file: written once
-            if _bytes_of(target) != document.text.encode("utf-8"):
-                report.fail(document.path, "changed while building; not updated, run build again")
-                continue
-            atomic_write(target, document.new_text.encode("utf-8"))
+            atomic_write(target, document.new_text.encode("utf-8"), expect=document.text.encode("utf-8"))
+        except ChangedMeanwhile:
+            report.fail(document.path, "changed while building; not updated, run build again")
+            continue
         except JekyllAsrError as exc:
             report.fail(document.path, str(exc))
             continue
         written.add(target)
         report.documents.append(document.path)
 
-
-def _bytes_of(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None

@@ -46,6 +46,10 @@ class FrontMatterTooLarge(FrontMatterError):
     reported even for a document that names no audio, since Jekyll still renders it."""
 
 
+class ChangedMeanwhile(JekyllAsrError):
+    """A file someone saved while the tool was about to replace it: their bytes are kept."""
+
+
 class PathError(JekyllAsrError):
     """A path that resolves outside the site, or an output name that would escape."""
 

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import JekyllAsrError, PathError
+from .errors import ChangedMeanwhile, JekyllAsrError, PathError
 
 # atomic_write's temp files: ".NAME.jekyll-asr-" + mkstemp's 8 random characters + ".tmp", so that
 # no file of the user's is taken for one. Releases before 0.2 used mkstemp's plain ".NAME.XXXXXXXX.tmp".
@@ -75,8 +75,12 @@ class Owner:
         return ", ".join(os.path.relpath(r, self.site) for r in self.roots)
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new bytes."""
+def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, expect: bytes | None = None) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new bytes.
+
+    With ``expect``, the file must still hold those bytes at the last moment before the
+    rename (after the slow write and fsync); otherwise ChangedMeanwhile and nothing changes.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     path = Path(path)
@@ -98,12 +102,22 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
+        if expect is not None and _bytes_or_none(path) != expect:
+            os.unlink(tmp)
+            raise ChangedMeanwhile(f"{path}: changed while building; not updated, run build again")
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise JekyllAsrError(f"cannot write {path}: {exc.strerror or exc}") from exc
     _fsync_dir(path.parent)
+
+
+def _bytes_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def write_if_changed(path: Path, data: bytes | str) -> bool:

@@ -276,12 +276,15 @@ def _mirrors(value: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _glossary(value: Any) -> tuple[Any, ...]:
+    """Checked by the glossary's own parser, so config and build can never disagree on an entry."""
+    from .glossary import Glossary
+
     if not isinstance(value, list):
         raise ValueError("must be a list of terms or {term: ..., heard: [...]} mappings")
-    for item in value:
-        ok = isinstance(item, str) or (isinstance(item, dict) and isinstance(item.get("term"), str))
-        if not ok:
-            raise ValueError(f"entry {item!r} must be a string or a mapping with a 'term'")
+    try:
+        Glossary.from_config(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
     return tuple(value)
 
 

@@ -162,3 +162,13 @@ def test_an_output_folder_must_be_the_tools_own(tmp_path: Path, option: str, fol
         load_settings(tmp_path)
     assert err.value.exit_code == 2
     assert getattr(load_settings(tmp_path, {option: "assets/words/"}), option) == "assets/words"
+
+
+@pytest.mark.parametrize("entry", ["{term: Jekyll, heard: 3}", "{term: Jekyll, heard: [ok, {a: b}]}", "{heard: [x]}", "'  '"])
+def test_a_bad_site_glossary_entry_names_asr_glossary(tmp_path: Path, entry: str) -> None:
+    """Protection: config._glossary checks entries with the glossary's own parser. Without it a
+    ``heard:`` that is not text passes config and stops the build later without naming the option."""
+    make_site(tmp_path, {"_config.yml": f"asr:\n  glossary:\n    - Liquid\n    - {entry}\n"})
+    with pytest.raises(ConfigError, match=r"asr\.glossary: .*glossary entry") as err:
+        load_settings(tmp_path)
+    assert err.value.exit_code == 2

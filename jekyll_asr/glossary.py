@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .transcript import Transcript
+from .transcript import AudioTags, Transcript
 
 PROMPT_PREFIX = "Glossary: "
 # Whisper's prompt window is 224 tokens; stay well inside it (about 4 characters a token).
@@ -198,6 +198,19 @@ def _fix(text: str, compiled: _Compiled) -> str:
 # C0 control characters but tab and newline, and DEL: a model or a corrections file may emit them; no
 # page, include or JSON reader wants them. A space each, as the captions always had (writers/cues.py).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_tags(tags: AudioTags) -> AudioTags:
+    """The audio's own tags as every writer sees them: control characters gone, as from the words.
+
+    Titles and chapter names come from whoever made the file, so they are as untrusted as its words.
+    """
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else _CONTROL.sub(" ", text)
+
+    chapters = tuple(replace(c, title=_CONTROL.sub(" ", c.title)) for c in tags.chapters)
+    return replace(tags, title=clean(tags.title), artist=clean(tags.artist), album=clean(tags.album), date=clean(tags.date), chapters=chapters)
 
 
 def apply(transcript: Transcript, glossary: Glossary, corrections: Mapping[str, str] | None = None) -> Transcript:

@@ -137,26 +137,28 @@ def output_paths(settings: Settings, slug: str) -> dict[str, str]:
 
 
 def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> RenderContext:
-    from .glossary import Glossary, apply, load_corrections
+    from .glossary import Glossary, apply, clean_tags, load_corrections
     from .paragraphs import build_paragraphs
     from .writers import RenderContext
+
+    tags = clean_tags(entry.tags)
 
     corrections = load_corrections(settings.site / settings.corrections_dir / f"{plan.slug}.yml")
     transcript = apply(entry.transcript, Glossary.from_config(list(plan.glossary)), corrections)
     paths = output_paths(settings, plan.slug)
     captions = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
-    title = entry.tags.title or plan.audio.path.stem
+    title = tags.title or plan.audio.path.stem
     return RenderContext(
         transcript=transcript,
-        tags=entry.tags,
+        tags=tags,
         slug=plan.slug,
         title=title,
         audio_url=site_url(settings, plan.audio.key),
         language=transcript.language,
         paragraphs=build_paragraphs(
-            transcript, pause=settings.paragraph_pause, breaks=[c.start for c in entry.tags.chapters if c.start > 0]
+            transcript, pause=settings.paragraph_pause, breaks=[c.start for c in tags.chapters if c.start > 0]
         ),
-        chapters=entry.tags.chapters,
+        chapters=tags.chapters,
         captions=captions,
         templates_dir=settings.site / settings.templates_dir,
     )
@@ -179,7 +181,10 @@ def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> d
 
 def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> dict[str, Any]:
     """The one front matter key the tool owns, on each post that uses this audio."""
+    from .glossary import clean_tags
+
     transcript = entry.transcript
+    tags = clean_tags(entry.tags)
     paths = output_paths(settings, plan.slug)
     value: dict[str, Any] = {}
     if "md" in paths:
@@ -199,14 +204,14 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> di
     value["words"] = transcript.word_count
     value["model"] = transcript.model
     files = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
-    if not entry.tags.chapters:
+    if not tags.chapters:
         files.pop("chapters", None)
     if files:
         value["files"] = files
-    if entry.tags.title:
-        value["title"] = entry.tags.title
-    if entry.tags.artist:
-        value["artist"] = entry.tags.artist
+    if tags.title:
+        value["title"] = tags.title
+    if tags.artist:
+        value["artist"] = tags.artist
     return value
 
 

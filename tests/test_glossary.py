@@ -157,3 +157,24 @@ def test_control_characters_are_not_in_any_output_of_a_build(tmp_path):
         data = (site / rel).read_bytes()
         assert b"\x00" not in data and b"\x1b" not in data and b"\\u001b" not in data and b"\\u0000" not in data, rel
     assert "five" in (site / "_includes/transcripts/a.md").read_text()
+
+
+def test_control_characters_in_the_audios_own_tags_reach_no_output(tmp_path):
+    """Protection: glossary.clean_tags, applied by render_context and managed_value. Titles, artists
+    and chapter names come from whoever made the audio file; without it an ESC or NUL in an ID3
+    title reaches the include, the chapters JSON and the post's front matter."""
+    from jekyll_asr.transcript import AudioTags, Chapter
+
+    from .sitefactory import Fixture, make_site
+    from .test_site import AUDIO, CONFIG, quiet_build, seed
+
+    site = make_site(tmp_path, {"_config.yml": CONFIG, "assets/audio/a.wav": Fixture("cards-004.wav"), "_posts/2026-01-01-a.md": "---\n" + AUDIO + "---\n"})
+    hostile = AudioTags(title="Ep\x1b[2J one", artist="A\x00B", chapters=(Chapter(0.0, "Intro\x07", 0.5), Chapter(0.5, "Ne\x1bws", 1.0)))
+    seed(site, tags=hostile)
+    result = quiet_build(site)
+    assert result.failed == [] and any(rel.endswith(".chapters.json") for rel in result.outputs)
+    for rel in [*result.outputs, "_posts/2026-01-01-a.md"]:
+        data = (site / rel).read_bytes()
+        for bad in (b"\x00", b"\x1b", b"\x07", b"\\u001b", b"\\u0000", b"\\u0007", b"\\e", b"\\0", b"\\a"):
+            assert bad not in data, (rel, bad)
+    assert "Ne ws" in (site / next(r for r in result.outputs if r.endswith(".chapters.json"))).read_text()

@@ -78,7 +78,7 @@ def test_references_outside_the_site_are_refused(tmp_path: Path) -> None:
 CONFIG = "title: T\nasr:\n  model: tiny.en\n  language: en\n"
 
 
-def seed(site: Path, rel: str = "assets/audio/a.wav", text: str = "five five") -> None:
+def seed(site: Path, rel: str = "assets/audio/a.wav", text: str = "five five", tags: Any = None) -> None:
     """Store a cache entry under exactly the key a build computes for ``rel``, so no model runs."""
     from jekyll_asr.build import scan_site, word_settings
     from jekyll_asr.cache import TranscriptCache, settings_key
@@ -93,7 +93,7 @@ def seed(site: Path, rel: str = "assets/audio/a.wav", text: str = "five five") -
     engine, _ = resolve_engine(settings.engine, settings.device)
     words = word_settings(settings, engine, plan.prompt)
     transcript = Transcript((Segment(0.0, 1.0, text),), "en", 1.0, "tiny.en", "faster-whisper")
-    TranscriptCache(settings.cache_path).put(plan.audio.sha256, settings_key(words), words, transcript, AudioTags())
+    TranscriptCache(settings.cache_path).put(plan.audio.sha256, settings_key(words), words, transcript, tags or AudioTags())
 
 
 def seeded_site(root: Path, files: dict[str, str | bytes | Fixture], text: str = "five five") -> Path:

@@ -60,6 +60,7 @@ BAD = {  # fixture -> words the one error line must use
     "not-audio.mp3": "not audio",
     "truncated.mp3": "truncated",
     "truncated.wav": "truncated",
+    "truncated.ogg": "truncated",
     "lying-header.wav": "header",
 }
 

@@ -205,9 +205,11 @@ class Work:
         transcriber.run(todo, found)
 
     def _warn_corrupt(self, plan: Plan) -> None:
-        site = self.settings.site
+        """One warning per refused entry, saying why (``TranscriptCache.reasons``)."""
+        site, reasons = self.settings.site, self.store.cache().reasons
         for bad in plan.corrupt:
             if bad not in self.warned:
                 self.warned.add(bad)
                 shown = bad.relative_to(site) if site in bad.parents else bad
-                self.report.warnings.append(f"cache entry {shown} was corrupt; transcribing again")
+                why = f" ({reasons[bad]})" if bad in reasons else ""
+                self.report.warnings.append(f"cache entry {shown} was corrupt{why}; transcribing again")

@@ -384,3 +384,31 @@ def test_corrupt_cache_entry_is_recomputed_not_served(built_cards: Path, tmp_pat
     assert "HACKED" not in text and "clubs" in text
     assert b"HACKED" not in entry.read_bytes()
     assert TranscriptCache(site / ".jekyll-asr/cache").get(*_entry_name(entry)) is not None  # whole again
+
+
+def _rewrite_entry(entry: Path, change) -> None:
+    """Edit an entry by hand, its checksum recomputed the way the cache computes it."""
+    data = json.loads(entry.read_text())
+    change(data)
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    data["checksum"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    entry.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity"])
+def test_nan_or_infinity_in_a_cache_entry_is_recomputed_not_a_crash(built_cards: Path, tmp_path: Path, constant: str) -> None:
+    """Protection: TranscriptCache refuses NaN and Infinity (Python's json reads both, JSON has
+    neither) and checks every time is finite. Without it one such entry, checksum and all, crashes
+    the whole build in the caption writers instead of costing one re-transcription."""
+    site = copy_site(built_cards, tmp_path / "site")
+    (entry,) = cache_entries(site)
+    _rewrite_entry(entry, lambda d: d["transcript"]["segments"][0].update(start=float(constant.replace("Infinity", "inf"))))
+    assert constant in entry.read_text()
+
+    result = quiet_build(site)
+    assert result.failed == [] and result.transcribed == ["assets/audio/cards.wav"]
+    warned = [w for w in result.warnings if "cache entry" in w]
+    assert len(warned) == 1 and constant in warned[0] and "transcribing again" in warned[0], result.warnings
+    assert "clubs" in (site / "assets/transcripts/cards.txt").read_text()
+    assert constant not in entry.read_text()  # stored whole again
+    assert TranscriptCache(site / ".jekyll-asr/cache").get(*_entry_name(entry)) is not None

@@ -412,3 +412,43 @@ def test_nan_or_infinity_in_a_cache_entry_is_recomputed_not_a_crash(built_cards:
     assert "clubs" in (site / "assets/transcripts/cards.txt").read_text()
     assert constant not in entry.read_text()  # stored whole again
     assert TranscriptCache(site / ".jekyll-asr/cache").get(*_entry_name(entry)) is not None
+
+
+def test_audio_replaced_while_decoding_is_not_stored_under_its_old_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Protection: Transcriber.finish checks, before storing, that the file is the one that was
+    hashed (stat taken before decoding unchanged, content hash the same). Without it audio replaced
+    between hashing and decoding (an upload, a sync) stores the new audio's words under the old
+    audio's hash, and once the old file is back its post shows words it never said."""
+    import os
+
+    import av
+
+    site = make_site(tmp_path / "site", {
+        "_config.yml": CONFIG,
+        "assets/audio/cards.wav": Fixture("cards-003.wav"),
+        "_posts/2026-01-01-cards.md": post("/assets/audio/cards.wav", "Cards"),
+    })
+    audio = site / "assets/audio/cards.wav"
+    original = audio.read_bytes()
+    real_open, swapped = av.open, []
+
+    def open_after_a_swap(file: object, *args: object, **kwargs: object) -> object:
+        """The moment decoding opens the file, another process replaces it (write + rename)."""
+        if not swapped and str(file) == str(audio):
+            swapped.append(file)
+            (site / "assets/audio/.upload").write_bytes((Path(__file__).parent / "fixtures/goforward.wav").read_bytes())
+            os.replace(site / "assets/audio/.upload", audio)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", open_after_a_swap)
+    first = quiet_build(site)
+    monkeypatch.undo()
+    assert swapped
+    assert [f.path for f in first.failed] == ["assets/audio/cards.wav"] and "changed during the build" in first.failed[0].error
+    assert not any(b"forward" in p.read_bytes().lower() for p in cache_entries(site))  # nothing stored under the old hash
+
+    audio.write_bytes(original)  # the old file is back
+    second = quiet_build(site)
+    assert second.failed == [] and second.transcribed == ["assets/audio/cards.wav"]
+    text = (site / "assets/transcripts/cards.txt").read_text().lower()
+    assert "clubs" in text and "forward" not in text

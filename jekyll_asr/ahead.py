@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Settings
+from .errors import AudioError
 from .length import known_duration
 from .scan import AudioFile
+from .statindex import Stat, hash_file
 from .transcript import AudioTags
 
 if TYPE_CHECKING:
@@ -49,11 +51,35 @@ class Decoded:
     tags: AudioTags
     seconds: float | None
     path: Path = Path()  # the local file the samples came from (a download for remote audio)
+    stat: Stat | None = None  # of ``path``, taken before a byte of it was read for decoding
 
     @property
     def short_seconds(self) -> float | None:
         """Length of a file decoded whole; None for a long one (it goes alone)."""
         return None if self.samples is None else self.seconds
+
+
+def check_unchanged(decoded: Decoded, sha256: str) -> None:
+    """Refuse words that may not be those of the audio ``sha256`` names.
+
+    The hash was taken when the site was scanned, the samples later: a file
+    replaced or rewritten in between (an upload, a sync) would store the new
+    audio's words under the old audio's hash, served again once the old file is
+    back. The file must still have the stat it had before decoding began (ctime
+    included: no write since) and the content the hash names.
+
+    Not checked (``stat`` None): remote audio, whose copy the fetcher verified by
+    its hash just before decoding, in a store where another download of the
+    same bytes may replace it (a new inode, the same content).
+    """
+    if decoded.stat is None:
+        return
+    try:
+        same = Stat.of(decoded.path) == decoded.stat and hash_file(decoded.path) == sha256
+    except OSError:
+        same = False
+    if not same:
+        raise AudioError(f"{decoded.path}: changed during the build (replaced or rewritten after it was hashed); its words were not stored: build again")
 
 
 @dataclass

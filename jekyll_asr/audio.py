@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from .errors import AudioError
-from .length import _declared, _wav_header, duration
+from .length import _declared, _wav_header, duration, ogg_ends_cleanly
 from .sniff import _describe, sniff
 from .tags import read_tags
 
@@ -56,6 +56,16 @@ def _check_wav(path: Path) -> None:
     _check_length(path, header.declared, header.present)
 
 
+def _check_ogg(path: Path) -> None:
+    """Refuse an Ogg file that stops without its end-of-stream page, before decoding it: cut off,
+    it decodes without an error to its first seconds, and no header says how long it should be."""
+    if sniff(path) != "ogg" or ogg_ends_cleanly(path):
+        return
+    stops = _declared(path, trusted_only=False)  # the last page's position: where the audio stops
+    after = f" after {stops:.1f} s" if stops else ""
+    raise AudioError(f"{path}: truncated: the Ogg stream stops{after} without its end-of-stream page (re-export or re-upload the file)")
+
+
 def _check_length(path: Path, declared: float | None, decoded: float, *, skipped: int = 0) -> None:
     if declared is None:
         return
@@ -84,8 +94,8 @@ def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[NDArray[np.
     """The samples of ``decode(path)`` in pieces of ``seconds`` (the last one shorter).
 
     Streaming callers see a truncation AudioError only after the last chunk
-    (except for WAV, which is checked before the first one): the length decoded
-    is known only at the end.
+    (except for WAV and Ogg, which are checked before the first one): the length
+    decoded is known only at the end.
     """
     import numpy as np
 
@@ -95,6 +105,7 @@ def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[NDArray[np.
     path = Path(path)
     _check_readable(path)
     _check_wav(path)
+    _check_ogg(path)
     import av
 
     try:

@@ -2,24 +2,40 @@
 
 Entries are safe to commit: a CI build with the cache checked in transcribes
 nothing. The key holds everything that changes the words (model identity,
-engine, language, task, decoding options, prompt). Each entry carries a
-checksum; a corrupt or tampered entry is recomputed, never served.
+engine, language, task, decoding options, prompt).
+
+An entry is served only when its checksum matches and every field is valid
+(types, finite non-negative times, segments that do not end before they start,
+bounded text, a language code); anything else is refused with its reason and
+transcribed again. The checksum catches damage (a disk, a bad merge, a cut-off
+copy), not deliberate edits: the cache is committed with the site and must be
+served by a CI clone that holds no secret, so a signature could not be checked
+there, and whoever can edit the cache can edit the posts too. A well-formed
+hand edit with its checksum recomputed is served, like an edit to a post.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import CacheError
 from .fsutil import atomic_write
 from .transcript import AudioTags, Transcript
 
 FORMAT = 1
+MAX_ENTRY_BYTES = 64 << 20  # an entry for a 10-hour episode is about 2 MB
+MAX_TEXT = 100_000  # characters in a segment (Whisper's are under 1,000), a tag or a name
+MAX_SECONDS = 1e7  # 115 days: above any recording, and above ID3's largest chapter time (4.3e6 s)
+_LANGUAGE = re.compile(r"(?:[a-z]{2,3}(?:_[a-z]+)?)?")  # Whisper's codes, "und" for no speech
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def settings_key(settings: dict[str, Any]) -> str:
@@ -64,10 +80,15 @@ class CacheEntry:
     path: Path
 
 
+class InvalidEntry(ValueError):
+    """Why an entry file cannot be served, in words for the warning that says so."""
+
+
 class TranscriptCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.corrupt: list[Path] = []  # entries found bad during this run
+        self.reasons: dict[Path, str] = {}  # why each of them was refused
 
     def path_for(self, audio_sha256: str, key: str) -> Path:
         return self.root / audio_sha256[:2] / f"{audio_sha256}-{key[:16]}.json"
@@ -82,10 +103,10 @@ class TranscriptCache:
         wanted = loose_settings(settings)
         for path in self.entries_of(audio_sha256):
             try:
-                data = json.loads(path.read_bytes())
-            except (OSError, ValueError):
+                data = _parse(path)  # checked by ``get_at`` once chosen, which says why it is refused
+            except (OSError, InvalidEntry):
                 continue
-            if isinstance(data, dict) and isinstance(data.get("settings"), dict) and loose_settings(data["settings"]) == wanted:
+            if isinstance(data.get("settings"), dict) and loose_settings(data["settings"]) == wanted:
                 return path
         return exact
 
@@ -103,30 +124,23 @@ class TranscriptCache:
 
     def _read(self, path: Path, audio_sha256: str, key_matches: Any) -> CacheEntry | None:
         try:
-            raw = path.read_bytes()
+            data = _load(path)
+            if data["audio_sha256"] != audio_sha256 or not key_matches(data["key"]):
+                raise InvalidEntry("filed under another audio hash or settings key")
         except FileNotFoundError:
             return None
-        except OSError:
+        except InvalidEntry as exc:
             self.corrupt.append(path)
+            self.reasons[path] = str(exc)
             return None
-        try:
-            data = json.loads(raw)
-            body = {k: v for k, v in data.items() if k != "checksum"}
-            if data.get("checksum") != _checksum(body) or data.get("format") != FORMAT:
-                raise ValueError("checksum mismatch")
-            if data["audio_sha256"] != audio_sha256 or not key_matches(data["key"]):
-                raise ValueError("entry filed under the wrong name")
-            return CacheEntry(
-                audio_sha256=audio_sha256,
-                key=data["key"],
-                settings=data["settings"],
-                transcript=Transcript.from_dict(data["transcript"]),
-                tags=AudioTags.from_dict(data.get("tags") or {}),
-                path=path,
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self.corrupt.append(path)
-            return None
+        return CacheEntry(
+            audio_sha256=audio_sha256,
+            key=data["key"],
+            settings=data["settings"],
+            transcript=Transcript.from_dict(data["transcript"]),
+            tags=AudioTags.from_dict(data.get("tags") or {}),
+            path=path,
+        )
 
     def put(
         self, audio_sha256: str, key: str, settings: dict[str, Any], transcript: Transcript, tags: AudioTags
@@ -140,6 +154,10 @@ class TranscriptCache:
             "tags": tags.to_dict(),
             "transcript": transcript.to_dict(),
         }
+        try:
+            check_entry(body)
+        except InvalidEntry as exc:  # stored, it would be refused and transcribed again on every build
+            raise CacheError(f"the transcript cannot be stored: {exc}") from exc
         body["checksum"] = _checksum(body)
         path = self.path_for(audio_sha256, key)
         atomic_write(path, json.dumps(body, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
@@ -148,3 +166,120 @@ class TranscriptCache:
     def entries(self) -> Iterator[Path]:
         if self.root.is_dir():
             yield from sorted(self.root.glob("??/*.json"))
+
+
+# ---------------------------------------------------------------- checking an entry
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """The entry at ``path``, read, checksummed and checked; InvalidEntry says why not."""
+    data = _parse(path)
+    if data.get("checksum") != _checksum({k: v for k, v in data.items() if k != "checksum"}):
+        raise InvalidEntry("its checksum does not match its contents (damaged)")
+    check_entry(data)
+    return data
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    """The JSON object at ``path``, read only when it is of an entry's size."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ENTRY_BYTES:
+            raise InvalidEntry(f"too large ({size:,} bytes; an entry is at most {MAX_ENTRY_BYTES:,})")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise InvalidEntry(f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except InvalidEntry:
+        raise
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InvalidEntry("not valid JSON (cut off or damaged)") from exc
+    if not isinstance(data, dict):
+        raise InvalidEntry("not a JSON object")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidEntry(f"holds {name}, which is not a number (JSON has no NaN or Infinity)")
+
+
+def check_entry(data: dict[str, Any]) -> None:
+    """Every field an entry is used by, checked: InvalidEntry names the first one that is wrong."""
+    if data.get("format") != FORMAT or isinstance(data.get("format"), bool):
+        raise InvalidEntry(f"format is {_shown(data.get('format'))}, this version reads {FORMAT}")
+    for name in ("audio_sha256", "key"):
+        if not isinstance(data.get(name), str) or not _SHA256.fullmatch(data[name]):
+            raise InvalidEntry(f"{name} is {_shown(data.get(name))}, not a SHA-256 in hex")
+    if not isinstance(data.get("settings"), dict):
+        raise InvalidEntry("settings is not a mapping")
+    if data.get("tool_version") is not None:
+        _text(data["tool_version"], "tool_version")
+    _check_transcript(data.get("transcript"))
+    _check_tags(data.get("tags") or {})
+
+
+def _check_transcript(transcript: Any) -> None:
+    if not isinstance(transcript, dict):
+        raise InvalidEntry("transcript is not a mapping")
+    language = transcript.get("language")
+    if not isinstance(language, str) or not _LANGUAGE.fullmatch(language):
+        raise InvalidEntry(f"language {_shown(language)} is not a language code")
+    _seconds(transcript.get("duration"), "transcript duration")
+    _text(transcript.get("model"), "transcript model")
+    _text(transcript.get("engine"), "transcript engine")
+    segments = transcript.get("segments")
+    if not isinstance(segments, list):
+        raise InvalidEntry("transcript segments is not a list")
+    for number, segment in enumerate(segments, 1):
+        if not isinstance(segment, dict):
+            raise InvalidEntry(f"segment {number} is not a mapping")
+        start = _seconds(segment.get("start"), f"segment {number}: start")
+        end = _seconds(segment.get("end"), f"segment {number}: end")
+        if start > end:
+            raise InvalidEntry(f"segment {number}: starts after it ends ({start} > {end})")
+        _text(segment.get("text"), f"segment {number}: text")
+
+
+def _check_tags(tags: Any) -> None:
+    if not isinstance(tags, dict):
+        raise InvalidEntry("tags is not a mapping")
+    for name in ("title", "artist", "album", "date"):
+        if tags.get(name) is not None:
+            _text(tags[name], f"tag {name}")
+    if tags.get("duration") is not None:
+        _seconds(tags["duration"], "tag duration")
+    chapters = tags.get("chapters") or []
+    if not isinstance(chapters, list):
+        raise InvalidEntry("tag chapters is not a list")
+    for number, chapter in enumerate(chapters, 1):
+        if not isinstance(chapter, dict):
+            raise InvalidEntry(f"chapter {number} is not a mapping")
+        _seconds(chapter.get("start"), f"chapter {number}: start")
+        if chapter.get("end") is not None:
+            _seconds(chapter["end"], f"chapter {number}: end")
+        _text(chapter.get("title"), f"chapter {number}: title")
+
+
+def _seconds(value: Any, what: str) -> float:
+    """A time or a length: a finite number from 0 to MAX_SECONDS (not a bool, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise InvalidEntry(f"{what} is {_shown(value)}, not a number of seconds from 0 to {MAX_SECONDS:.0f}")
+    return float(value)
+
+
+def _text(value: Any, what: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidEntry(f"{what} is {_shown(value)}, not a string")
+    if len(value) > MAX_TEXT:
+        raise InvalidEntry(f"{what} is {len(value):,} characters long (at most {MAX_TEXT:,})")
+
+
+_SHOWN = 40  # characters of a bad value quoted in a warning
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

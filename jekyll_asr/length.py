@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -109,3 +110,62 @@ def _wav_header(path: Path) -> _WavHeader | None:
     except (OSError, struct.error):
         return None
     return None
+
+
+_OGG_MAX_PAGE = 27 + 255 + 255 * 255  # header, lacing values, body
+
+
+def ogg_ends_cleanly(path: Path) -> bool:
+    """Whether the last whole Ogg page of ``path`` ends its stream (header flag 0x04).
+
+    An Ogg file declares no length anywhere: the end-of-stream page is the only
+    sign that a file was not cut off. Pages are found from the end and their CRC
+    checked, so "OggS" inside compressed audio is not taken for one; bytes after
+    the last page (an ID3v1 tag some tools append) are ignored. A file with no
+    whole page in its last two page sizes is left to the decoder (True).
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            f.seek(max(0, size - 2 * _OGG_MAX_PAGE))
+            tail = f.read()
+    except OSError:
+        return True  # decoding says why it cannot be read
+    at = len(tail)
+    while (at := tail.rfind(b"OggS\x00", 0, at)) >= 0:
+        if _whole_ogg_page(tail, at):
+            return bool(tail[at + 5] & 0x04)
+    return True
+
+
+def _whole_ogg_page(data: bytes, at: int) -> bool:
+    """Whether a whole page with a correct CRC starts at ``at``."""
+    if at + 27 > len(data):
+        return False
+    lacing_end = at + 27 + data[at + 26]
+    if lacing_end > len(data):
+        return False
+    end = lacing_end + sum(data[at + 27 : lacing_end])
+    if end > len(data):
+        return False
+    page = data[at : at + 22] + bytes(4) + data[at + 26 : end]
+    return _ogg_crc(page) == int.from_bytes(data[at + 22 : at + 26], "little")
+
+
+@cache
+def _ogg_crc_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+        table.append(crc)
+    return tuple(table)
+
+
+def _ogg_crc(data: bytes) -> int:
+    """Ogg's CRC-32 (polynomial 0x04C11DB7, not reflected, no final XOR: not zlib's)."""
+    table, crc = _ogg_crc_table(), 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[(crc >> 24) ^ byte]
+    return crc

@@ -1,9 +1,17 @@
-"""(path, size, mtime_ns, inode) -> SHA-256 and sniffed format, like git's index.
+"""(path, size, mtime_ns, ctime_ns, inode) -> SHA-256 and sniffed format, like git's index.
 
 Lets a rebuild skip hashing (and even opening) files that did not change. It is
-machine-local state: inodes and mtimes mean nothing on another clone, so it
+machine-local state: inodes and times mean nothing on another clone, so it
 lives under ``.jekyll-asr/local/`` and is never committed. A corrupt index is
-treated as empty.
+treated as empty; one of another version too (``Store`` says so once).
+
+ctime is there because mtime can be put back (``cp -p``, ``rsync -t``,
+``touch -r``) and ctime cannot: any write or ``utime`` sets it to now. What is
+left, as for git: a same-size rewrite in place that restores the mtime within
+the same ctime tick as the stat that recorded the file (a few milliseconds on
+Linux without fine-grained timestamps), or on a filesystem whose ctime does not
+change (some FUSE and network mounts), is not noticed until the file's size,
+mtime, ctime or inode next changes.
 """
 
 from __future__ import annotations
@@ -23,12 +31,13 @@ BLOCK = 1 << 20  # large reads: hashing is bound by I/O, not Python
 class Stat:
     size: int
     mtime_ns: int
+    ctime_ns: int
     inode: int
 
     @classmethod
     def of(cls, path: Path) -> Stat:
         st = os.stat(path)
-        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,7 @@ class Entry:
 
 
 class StatIndex:
-    VERSION = 1
+    VERSION = 2  # 2: ctime added (version 1 entries are dropped: one build hashes every file again)
 
     def __init__(self, path: Path, entries: dict[str, Entry] | None = None) -> None:
         self.path = path
@@ -53,7 +62,7 @@ class StatIndex:
             if raw.get("version") != cls.VERSION:
                 return cls(path)
             entries = {
-                rel: Entry(Stat(v[0], v[1], v[2]), v[3], v[4]) for rel, v in raw["files"].items()
+                rel: Entry(Stat(v[0], v[1], v[2], v[3]), v[4], v[5]) for rel, v in raw["files"].items()
             }
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return cls(path)
@@ -80,7 +89,7 @@ class StatIndex:
         if not self.dirty:
             return
         files = {
-            rel: [e.stat.size, e.stat.mtime_ns, e.stat.inode, e.sha256, e.kind]
+            rel: [e.stat.size, e.stat.mtime_ns, e.stat.ctime_ns, e.stat.inode, e.sha256, e.kind]
             for rel, e in sorted(self.entries.items())
         }
         atomic_write(self.path, json.dumps({"version": self.VERSION, "files": files}, separators=(",", ":")))

@@ -11,12 +11,12 @@ reported alone. The model is loaded the first time a file needs it, and only the
 from __future__ import annotations
 
 import logging
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .ahead import Decoded, Job, declared_seconds, decoded_ahead, local_path
+from .ahead import Decoded, Job, check_unchanged, declared_seconds, decoded_ahead, local_path
 from .cache import CacheEntry, TranscriptCache
 from .config import Settings
 from .errors import EngineError, ModelError, one_line
@@ -25,6 +25,7 @@ from .interrupt import exit_on_interrupt
 from .plan import Ident, Plan, decode_options, make_plan
 from .render import RenderPlan
 from .report import Report
+from .statindex import Stat
 from .store import Store
 from .transcript import Transcript
 
@@ -118,19 +119,22 @@ class Transcriber:
         from . import longform
 
         path = local_path(self.settings, plan.audio, self.fetcher)
+        before = None  # remote audio: a copy the fetcher has just verified by its hash, in its own store
+        if plan.audio.url is None:
+            with suppress(OSError):  # unreadable: decoding says why
+                before = Stat.of(path)  # what ``check_unchanged`` compares with once the words are known
         samples = longform.load_short(path)
         seconds = samples.size / audio_mod.SAMPLE_RATE if samples is not None else audio_mod.duration(path)
-        return Decoded(samples, audio_mod.read_tags(path), seconds, path)
+        return Decoded(samples, audio_mod.read_tags(path), seconds, path, before)
 
     def finish(self, job: Job, result: tuple[list[Any], str, float] | Exception, found: Lookup) -> None:
         """Store one file's transcript in the cache, or report why it has none."""
         first = job.group[0]
-        if self.fetcher is not None and first.audio.url is not None:
-            self.fetcher.discard(job.ident[0])  # the download is not needed once transcribed
         try:
             if isinstance(result, Exception):
                 raise result
             assert job.decoded is not None  # a file that could not be decoded arrives as an Exception
+            check_unchanged(job.decoded, job.ident[0])  # the words are of the audio they are stored under
             segments, language, seconds = result
             transcript = Transcript(tuple(segments), language, seconds, self.settings.model, self.engine)
             self.cache.put(job.ident[0], job.ident[1], found.words[job.ident], transcript, job.decoded.tags)
@@ -142,6 +146,9 @@ class Transcriber:
             where = job.decoded.path if job.decoded else first.key
             self.report.fail(first.key, one_line(exc, where, self.settings.site / first.audio.path, first.key))
             return
+        finally:
+            if self.fetcher is not None and first.audio.url is not None:
+                self.fetcher.discard(job.ident[0])  # the download is not needed once transcribed
         self.report.audio_seconds += seconds
         self.report.transcribed.append(first.key)
         for member in job.group:  # the same bytes under other paths: transcribed once
@@ -205,9 +212,11 @@ class Work:
         transcriber.run(todo, found)
 
     def _warn_corrupt(self, plan: Plan) -> None:
-        site = self.settings.site
+        """One warning per refused entry, saying why (``TranscriptCache.reasons``)."""
+        site, reasons = self.settings.site, self.store.cache().reasons
         for bad in plan.corrupt:
             if bad not in self.warned:
                 self.warned.add(bad)
                 shown = bad.relative_to(site) if site in bad.parents else bad
-                self.report.warnings.append(f"cache entry {shown} was corrupt; transcribing again")
+                why = f" ({reasons[bad]})" if bad in reasons else ""
+                self.report.warnings.append(f"cache entry {shown} was corrupt{why}; transcribing again")

@@ -39,6 +39,7 @@ WELCOME = ["welcome.wav", "welcome.mp3", "welcome.m4a", "welcome.ogg", "welcome.
         ("ogg-named.mp3", "ogg"),  # content wins over the extension
         ("truncated.mp3", "mp3"),
         ("truncated.wav", "wav"),
+        ("truncated.ogg", "ogg"),
         ("lying-header.wav", "wav"),  # looks like a WAV; decode() refuses it
         ("not-audio.mp3", None),
         ("empty.mp3", None),
@@ -286,6 +287,7 @@ def test_id3_chapters_without_ctoc_are_ordered_by_start(tmp_path: Path) -> None:
         ("episode-12.txt", "not audio (looks like text)"),
         ("truncated.mp3", "truncated: the header says 64.3 s but only 0.2 s of audio could be decoded"),
         ("truncated.wav", "truncated: the header says 9.2 s but only 0.5 s of audio could be decoded"),
+        ("truncated.ogg", "truncated: the Ogg stream stops after 2.0 s without its end-of-stream page"),
         ("lying-header.wav", "broken WAV header: it claims 2,147,483,655 bytes but the file holds 16 bytes"),
     ],
 )
@@ -298,14 +300,15 @@ def test_bad_files_raise_a_clear_audio_error(name: str, reason: str) -> None:
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("name", ["truncated.mp3", "truncated.wav", "lying-header.wav", "empty.mp3", "not-audio.mp3"])
+@pytest.mark.parametrize("name", ["truncated.mp3", "truncated.wav", "truncated.ogg", "lying-header.wav", "empty.mp3", "not-audio.mp3"])
 def test_bad_files_raise_when_streamed_too(name: str) -> None:
     with pytest.raises(AudioError, match=name.replace(".", r"\.")):
         list(decode_chunks(FIXTURES / name, seconds=0.1))
 
 
-def test_truncated_wav_fails_before_the_first_chunk() -> None:
-    chunks = decode_chunks(FIXTURES / "truncated.wav", seconds=0.1)
+@pytest.mark.parametrize("name", ["truncated.wav", "truncated.ogg"])
+def test_truncated_wav_and_ogg_fail_before_the_first_chunk(name: str) -> None:
+    chunks = decode_chunks(FIXTURES / name, seconds=0.1)
     with pytest.raises(AudioError, match="truncated"):
         next(chunks)
 
@@ -344,6 +347,36 @@ def test_truncated_flac_and_mp4(tmp_path: Path) -> None:
     cut_m4a.write_bytes(m4a[:60000])
     with pytest.raises(AudioError, match=r"cut\.m4a: .*moov"):
         decode(cut_m4a)
+
+
+def _ogg_pages(data: bytes) -> list[tuple[int, int]]:
+    """(offset, header type) of each page of a plain Ogg file, walked from the start."""
+    pages, at = [], 0
+    while at < len(data):
+        assert data[at : at + 4] == b"OggS"
+        lacing = data[at + 27 : at + 27 + data[at + 26]]
+        pages.append((at, data[at + 5]))
+        at += 27 + len(lacing) + sum(lacing)
+    return pages
+
+
+@pytest.mark.parametrize("name", ["welcome.ogg", "welcome.opus"])
+def test_an_ogg_file_cut_anywhere_is_refused_as_truncated(tmp_path: Path, name: str) -> None:
+    """Protection: audio._check_ogg looks for the end-of-stream page (CRC checked). Without it an
+    Ogg file cut off (an interrupted upload) decodes without any error to its first seconds, and
+    the transcript of a 9 s clip says what was said in 2 s, with no warning: an Ogg file has no
+    header that declares its length, so the length check of MP3 and WAV cannot see it."""
+    data = (FIXTURES / name).read_bytes()
+    pages = _ogg_pages(data)
+    assert pages[-1][1] & 0x04 and not any(kind & 0x04 for _, kind in pages[:-1])  # only the last page ends the stream
+    for cut in (len(data) // 3, pages[-1][0], len(data) - 5):  # mid-page, at a page boundary, inside the last page
+        path = tmp_path / f"cut-{cut}.ogg"
+        path.write_bytes(data[:cut])
+        with pytest.raises(AudioError, match=r"truncated: the Ogg stream stops after \d+\.\d s without its end-of-stream page"):
+            decode(path)
+    junk = tmp_path / "tagged.ogg"  # bytes after the last page (an ID3v1 tag some tools append) are not a cut
+    junk.write_bytes(data + b"TAG" + bytes(125))
+    assert decode(junk).size == decode(FIXTURES / name).size
 
 
 def test_a_damaged_frame_mid_file_is_skipped(tmp_path: Path) -> None:

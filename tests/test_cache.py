@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from jekyll_asr.cache import TranscriptCache, settings_key
 from jekyll_asr.transcript import AudioTags, Chapter, Segment, Transcript
 
@@ -31,3 +33,117 @@ def test_corrupt_or_tampered_entries_are_not_served(tmp_path: Path) -> None:
     assert cache.get(SHA, key) is None and path in cache.corrupt
     path.write_text(path.read_text()[:40])  # truncated
     assert cache.get(SHA, key) is None
+
+
+def _rewrite(path: Path, change) -> None:
+    """Edit an entry the way a person (or a script) would, checksum recomputed so it still matches."""
+    import hashlib
+
+    data = json.loads(path.read_text())
+    change(data)
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    data["checksum"] = hashlib.sha256(canonical.encode()).hexdigest()
+    path.write_text(json.dumps(data))
+
+
+def test_checksum_catches_damage_not_deliberate_edits(tmp_path: Path) -> None:
+    """Protection (and its limit, on purpose): the checksum refuses an entry damaged by a disk, a
+    bad merge or a cut-off copy. It is not a signature: the cache is committed with the site, and
+    whoever can edit it can edit the posts too, so a well-formed edit whose checksum was recomputed
+    is served. Without this test a change that made the checksum look like a signature (or dropped
+    it) would go unnoticed."""
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, T, TAGS)
+    _rewrite(path, lambda d: d["transcript"]["segments"][0].update(text="Edited."))
+    entry = cache.get(SHA, key)
+    assert entry is not None and entry.transcript.segments[0].text == "Edited." and cache.corrupt == []
+
+
+def _set(*where: str | int, value):
+    def change(data) -> None:
+        target = data
+        for step in where[:-1]:
+            target = target[step]
+        target[where[-1]] = value
+
+    return change
+
+
+INVALID = {  # what a hand edit or a buggy tool can leave, with a checksum that matches
+    "start not a number": (_set("transcript", "segments", 0, "start", value="0.0"), "segment 1: start"),
+    "start a boolean": (_set("transcript", "segments", 0, "start", value=True), "segment 1: start"),
+    "negative start": (_set("transcript", "segments", 0, "start", value=-1.0), "segment 1: start"),
+    "start after end": (_set("transcript", "segments", 1, "start", value=3.5), "segment 2: starts after it ends"),
+    "huge time": (_set("transcript", "segments", 1, "end", value=1e300), "segment 2: end"),
+    "text not a string": (_set("transcript", "segments", 0, "text", value=["x"]), "segment 1: text"),
+    "text too long": (_set("transcript", "segments", 0, "text", value="x" * 100_001), "segment 1: text"),
+    "segment not a mapping": (_set("transcript", "segments", 0, value="Hello"), "segment 1"),
+    "segments not a list": (_set("transcript", "segments", value={"0": 1}), "segments"),
+    "language not a code": (_set("transcript", "language", value="<script>"), "language"),
+    "negative duration": (_set("transcript", "duration", value=-3.2), "duration"),
+    "model not a string": (_set("transcript", "model", value=None), "model"),
+    "tag title not a string": (_set("tags", "title", value=7), "title"),
+    "chapter start negative": (_set("tags", "chapters", 0, "start", value=-5), "chapter 1: start"),
+    "settings not a mapping": (_set("settings", value=[1]), "settings"),
+    "format a string": (_set("format", value="1"), "format"),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID))
+def test_an_invalid_entry_is_refused_even_with_a_matching_checksum(tmp_path: Path, case: str) -> None:
+    """Protection: TranscriptCache._read checks every field's type and range, not only the
+    checksum. Without it an entry edited by hand (or written by a buggy version) with its checksum
+    recomputed is served, and a wrong type or an impossible time crashes the build or gives
+    captions that end before they start."""
+    change, reason = INVALID[case]
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, T, TAGS)
+    _rewrite(path, change)
+    assert cache.get(SHA, key) is None
+    assert cache.corrupt == [path]
+    assert reason in cache.reasons[path] and "\n" not in cache.reasons[path], cache.reasons[path]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_times_are_refused(tmp_path: Path, constant: str) -> None:
+    """Protection: the cache reads NaN and Infinity (which Python's json accepts, though JSON has
+    neither) as an invalid entry. Without it a ``NaN`` time reaches the caption writers and the
+    whole build crashes (``cannot convert float NaN to integer``) instead of re-transcribing one file."""
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, T, TAGS)
+    _rewrite(path, _set("transcript", "segments", 1, "end", value=float(constant.lstrip("-").replace("Infinity", "inf"))))
+    text = path.read_text()
+    assert ("NaN" if constant == "NaN" else "Infinity") in text  # what json.dumps writes, as an editor could
+    assert cache.get(SHA, key) is None and cache.corrupt == [path]
+    assert "NaN" in cache.reasons[path] or "Infinity" in cache.reasons[path]
+
+
+def test_an_oversized_entry_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """Protection: an entry over the size limit is refused before it is read. Without it a huge
+    file under the cache folder (a mistake, or a pull request) is read whole into memory."""
+    from jekyll_asr import cache as cache_mod
+
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, T, TAGS)
+    with open(path, "ab") as f:
+        f.truncate(cache_mod.MAX_ENTRY_BYTES + 1)
+    assert cache.get(SHA, key) is None and cache.corrupt == [path]
+    assert "too large" in cache.reasons[path]
+
+
+def test_put_refuses_what_get_would_refuse(tmp_path: Path) -> None:
+    """Protection: ``put`` checks an entry with the same rules as ``get`` before writing it.
+    Without it an engine that gave an impossible time would store an entry that every later build
+    refuses and transcribes again, for ever."""
+    from jekyll_asr.errors import CacheError
+
+    cache = TranscriptCache(tmp_path)
+    bad = Transcript((Segment(2.0, 1.0, "Backwards."),), "en", 3.0, "tiny.en", "transformers")
+    with pytest.raises(CacheError, match="segment 1: starts after it ends"):
+        cache.put(SHA, settings_key({"x": 1}), {"x": 1}, bad, TAGS)
+    assert list(cache.entries()) == []

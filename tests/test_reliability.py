@@ -60,6 +60,7 @@ BAD = {  # fixture -> words the one error line must use
     "not-audio.mp3": "not audio",
     "truncated.mp3": "truncated",
     "truncated.wav": "truncated",
+    "truncated.ogg": "truncated",
     "lying-header.wav": "header",
 }
 
@@ -383,3 +384,71 @@ def test_corrupt_cache_entry_is_recomputed_not_served(built_cards: Path, tmp_pat
     assert "HACKED" not in text and "clubs" in text
     assert b"HACKED" not in entry.read_bytes()
     assert TranscriptCache(site / ".jekyll-asr/cache").get(*_entry_name(entry)) is not None  # whole again
+
+
+def _rewrite_entry(entry: Path, change) -> None:
+    """Edit an entry by hand, its checksum recomputed the way the cache computes it."""
+    data = json.loads(entry.read_text())
+    change(data)
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    data["checksum"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    entry.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity"])
+def test_nan_or_infinity_in_a_cache_entry_is_recomputed_not_a_crash(built_cards: Path, tmp_path: Path, constant: str) -> None:
+    """Protection: TranscriptCache refuses NaN and Infinity (Python's json reads both, JSON has
+    neither) and checks every time is finite. Without it one such entry, checksum and all, crashes
+    the whole build in the caption writers instead of costing one re-transcription."""
+    site = copy_site(built_cards, tmp_path / "site")
+    (entry,) = cache_entries(site)
+    _rewrite_entry(entry, lambda d: d["transcript"]["segments"][0].update(start=float(constant.replace("Infinity", "inf"))))
+    assert constant in entry.read_text()
+
+    result = quiet_build(site)
+    assert result.failed == [] and result.transcribed == ["assets/audio/cards.wav"]
+    warned = [w for w in result.warnings if "cache entry" in w]
+    assert len(warned) == 1 and constant in warned[0] and "transcribing again" in warned[0], result.warnings
+    assert "clubs" in (site / "assets/transcripts/cards.txt").read_text()
+    assert constant not in entry.read_text()  # stored whole again
+    assert TranscriptCache(site / ".jekyll-asr/cache").get(*_entry_name(entry)) is not None
+
+
+def test_audio_replaced_while_decoding_is_not_stored_under_its_old_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Protection: Transcriber.finish checks, before storing, that the file is the one that was
+    hashed (stat taken before decoding unchanged, content hash the same). Without it audio replaced
+    between hashing and decoding (an upload, a sync) stores the new audio's words under the old
+    audio's hash, and once the old file is back its post shows words it never said."""
+    import os
+
+    import av
+
+    site = make_site(tmp_path / "site", {
+        "_config.yml": CONFIG,
+        "assets/audio/cards.wav": Fixture("cards-003.wav"),
+        "_posts/2026-01-01-cards.md": post("/assets/audio/cards.wav", "Cards"),
+    })
+    audio = site / "assets/audio/cards.wav"
+    original = audio.read_bytes()
+    real_open, swapped = av.open, []
+
+    def open_after_a_swap(file: object, *args: object, **kwargs: object) -> object:
+        """The moment decoding opens the file, another process replaces it (write + rename)."""
+        if not swapped and str(file) == str(audio):
+            swapped.append(file)
+            (site / "assets/audio/.upload").write_bytes((Path(__file__).parent / "fixtures/goforward.wav").read_bytes())
+            os.replace(site / "assets/audio/.upload", audio)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", open_after_a_swap)
+    first = quiet_build(site)
+    monkeypatch.undo()
+    assert swapped
+    assert [f.path for f in first.failed] == ["assets/audio/cards.wav"] and "changed during the build" in first.failed[0].error
+    assert not any(b"forward" in p.read_bytes().lower() for p in cache_entries(site))  # nothing stored under the old hash
+
+    audio.write_bytes(original)  # the old file is back
+    second = quiet_build(site)
+    assert second.failed == [] and second.transcribed == ["assets/audio/cards.wav"]
+    text = (site / "assets/transcripts/cards.txt").read_text().lower()
+    assert "clubs" in text and "forward" not in text

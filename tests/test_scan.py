@@ -200,3 +200,64 @@ def test_the_walk_never_leaves_the_site(tmp_path: Path) -> None:
     settings = load_settings(site)
     for pattern in ("../**", "../outside/*.wav", f"{outside}/**", "**/../..", "assets/../../outside/*"):
         assert candidate_files(replace(settings, include=(pattern, "assets/*.wav"))) == ["assets/a.wav"], pattern
+
+
+def _past_the_ctime_tick(path: Path) -> None:
+    """Wait (at most one kernel tick) until a change to ``path`` gets a new ctime: the kernel stamps
+    ctime from a coarse clock, and the rewrite below must not land in the tick of the first stat.
+    A probe file next to it shows when that clock has moved on."""
+    import os
+
+    ctime = os.stat(path).st_ctime_ns
+    probe = path.parent.parent / "probe"
+    probe.write_bytes(b"")
+    while os.stat(probe).st_ctime_ns <= ctime:
+        os.chmod(probe, 0o644)
+
+
+def test_same_size_rewrite_keeping_the_mtime_is_noticed(tmp_path: Path) -> None:
+    """Protection: the stat index keys on ctime (``st_ctime_ns``) as well as size, mtime and inode,
+    as git does. Without it a same-size rewrite in place that puts the old mtime back (``cp -p``,
+    ``rsync -t``, ``touch -r``) keeps the old hash, and the old audio's transcript is served."""
+    import os
+
+    make_site(tmp_path, {"assets/a.wav": Fixture("cards-001.wav")})
+    settings = load_settings(tmp_path)
+    path = tmp_path / "assets/a.wav"
+    index = StatIndex(tmp_path / "idx.json")
+    first = classify(settings, "assets/a.wav", index)
+    index.save()
+    before = os.stat(path)
+    _past_the_ctime_tick(path)
+    data = bytearray(path.read_bytes())
+    data[-1000:] = bytes(1000)  # other audio, same size
+    with open(path, "r+b") as f:  # in place: same inode
+        f.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    again = classify(settings, "assets/a.wav", StatIndex.load(tmp_path / "idx.json"))
+    assert again is not None and first is not None
+    assert again.sha256 == hash_file(path) != first.sha256
+
+
+def test_a_version_1_stat_index_is_dropped_with_a_note(tmp_path: Path) -> None:
+    """Protection: the stat index carries a version the Store checks. Without it an index written
+    before ctime was recorded (size, mtime, inode only) would be read with its fields shifted and
+    trusted, or crash the scan."""
+    import json
+
+    from jekyll_asr.store import Store
+
+    make_site(tmp_path, {"assets/a.wav": Fixture("cards-001.wav")})
+    settings = load_settings(tmp_path)
+    st = (tmp_path / "assets/a.wav").stat()
+    old = {"version": 1, "files": {"assets/a.wav": [st.st_size, st.st_mtime_ns, st.st_ino, "0" * 64, "wav"]}}
+    (tmp_path / ".jekyll-asr/local").mkdir(parents=True)
+    (tmp_path / ".jekyll-asr/local/stat-index.json").write_text(json.dumps(old))
+    store = Store(settings)
+    index = store.stat_index()
+    assert index.entries == {}
+    assert any("stat-index.json has version 1" in n and "reads 2" in n for n in store.notes), store.notes
+    found = classify(settings, "assets/a.wav", index)
+    assert found is not None and found.sha256 == hash_file(tmp_path / "assets/a.wav")

@@ -2,7 +2,7 @@
 
 For each audio path: a fingerprint of everything rendering reads (cache entry,
 slug, formats, folders, glossary, corrections, templates, tool version), the
-(size, mtime_ns) of each file it wrote, and the managed front matter value.
+(size, mtime_ns, ctime_ns, inode) of each file it wrote, and the managed front matter value.
 When all of that still holds, the build neither reads the cache entry nor
 renders. Machine-local (``.jekyll-asr/local/``); a corrupt index is empty.
 """
@@ -25,7 +25,7 @@ def _stamp(path: Path) -> list[int] | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]  # ctime and inode as git does: see statindex
 
 
 def _templates_signature(settings: Settings) -> list[Any]:

@@ -1,7 +1,10 @@
 """Remove what nothing references any more: old cache entries and orphaned generated files.
 
 A cache entry is in use when a build of the site as it is now would read it
-(current audio content and settings, any engine ``auto`` accepts). A generated
+(current audio content and settings, any engine ``auto`` accepts), or when it is
+an entry of audio whose transcript under the current settings is not made yet:
+the published pages still come from it (a model changed to one this machine
+cannot load must not cost the archive). A generated
 file is in use when a build would write it, or when its audio is not
 transcribed yet (so a file waiting for another shard keeps its old outputs).
 Everything else listed in the outputs manifest or the cache folder is garbage.

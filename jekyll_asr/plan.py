@@ -190,7 +190,10 @@ def decide_cache(
     if decision is not None:
         return replace(decision, in_use=tuple(in_use))
     words, key = keys.get(engine, plan.prompt)
-    return CacheDecision("missing", ident=(sha, key), words=words, in_use=tuple(in_use))
+    # Until a build replaces them, the published outputs come from an entry made under other
+    # settings (or another model that is not available here): gc keeps every entry of this audio.
+    published = [p.relative_to(cache.root).as_posix() for p in cache.entries_of(sha)]
+    return CacheDecision("missing", ident=(sha, key), words=words, in_use=tuple(dict.fromkeys(in_use + published)))
 
 
 def plan_outputs_of(

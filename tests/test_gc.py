@@ -219,3 +219,28 @@ def test_gc_keeps_a_generated_file_a_page_includes(built_site: Path, capsys: pyt
     assert removed["outputs"] == ["assets/transcripts/two.vtt"]  # nothing includes the captions: they go
     assert removed["included"] == ["_includes/transcripts/two.md", "assets/transcripts/two.txt"]
     assert "kept _includes/transcripts/two.md (about.md includes it)" in err
+
+
+def test_gc_keeps_the_entry_published_outputs_come_from_until_a_build_replaces_it(tmp_path: Path) -> None:
+    """Protection: plan.decide_cache counts every entry of an audio whose transcript under the
+    current settings is missing as in use. Without it, changing the model to one this machine
+    cannot load (init's default on a CPU without network) and running gc deletes the transcript
+    behind every published page; the next build must transcribe the archive again."""
+    from jekyll_asr.build import build
+
+    from .test_site import AUDIO, seeded_site
+
+    site = seeded_site(tmp_path, {"_posts/2026-01-01-a.md": "---\ntitle: A\n" + AUDIO + "---\n"}, text="five five")
+    assert build(load_settings(site), say=lambda m: None).failed == []
+    entries = sorted((site / ".jekyll-asr/cache").rglob("*.json"))
+    assert len(entries) == 1
+    config = site / "_config.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "  beam_size: 2\n", encoding="utf-8")  # another cache key
+    assert main(["gc", str(site), "-q"]) == 0
+    assert sorted((site / ".jekyll-asr/cache").rglob("*.json")) == entries  # still what the pages show
+
+    assert build(load_settings(site), say=lambda m: None).failed == []  # the real model, beam 2
+    assert len(list((site / ".jekyll-asr/cache").rglob("*.json"))) == 2
+    assert main(["gc", str(site), "-q"]) == 0
+    (kept,) = (site / ".jekyll-asr/cache").rglob("*.json")
+    assert kept not in entries  # replaced: now the old entry is garbage

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import optioncheck as check
 from .errors import ConfigError
 from .jekyllconfig import asr_block, jekyll_settings, read_site_config
+from .optioncheck import FORMATS
 
 __all__ = ["OPTIONS", "Option", "Settings", "jekyll_settings", "load_settings", "read_site_config"]
 
 ALWAYS_EXCLUDED = ("_site/**", ".git/**", "vendor/**", "node_modules/**", ".jekyll-cache/**", ".jekyll-asr/**", ".bundle/**", ".sass-cache/**")
-FORMATS = ("md", "vtt", "srt", "json", "txt", "chapters")
 ENGINES = ("auto", "transformers", "faster-whisper")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("transcribe", "translate")
@@ -149,145 +150,6 @@ class Settings:
         return ALWAYS_EXCLUDED + extra
 
 
-def _str(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def _opt_str(value: Any) -> str | None:
-    if value is None or value in {"", "auto"}:
-        return None
-    return _str(value)
-
-
-def _language(value: Any) -> str | None:
-    """A language code Whisper knows (``en``, ``de``…), or auto; ``English`` is refused here, not at the first file."""
-    code = _opt_str(value)
-    if code is None:
-        return None
-    from .languages import normalise_language
-
-    return normalise_language(code)
-
-
-def _choice(*allowed: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)} (got {value!r})")
-        return str(value)
-
-    return check
-
-
-def _int(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"must be a whole number from {low} to {high} (got {value!r})")
-        return value
-
-    return check
-
-
-def _float(low: float, high: float) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ValueError(f"must be a number from {low} to {high} (got {value!r})")
-        return float(value)
-
-    return check
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false (got {value!r})")
-    return value
-
-
-def _str_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
-        raise ValueError("must be a list of strings")
-    return tuple(value)
-
-
-def _formats(value: Any) -> tuple[str, ...]:
-    items = _str_list(value)
-    bad = [v for v in items if v not in FORMATS]
-    if bad:
-        raise ValueError(f"unknown format {', '.join(bad)}; allowed: {', '.join(FORMATS)}")
-    return items
-
-
-def _relative_dir(value: Any) -> str:
-    text = _str(value)
-    parts = Path(text).parts
-    if Path(text).is_absolute() or ".." in parts:
-        raise ValueError(f"must be a path inside the site (got {text!r})")
-    return text
-
-
-# Folders the site (or Jekyll) fills itself: an output folder there would make the tool own them.
-_SHARED_FOLDERS = frozenset({"", ".", ".jekyll-asr", "_posts", "_drafts", "_layouts", "_includes", "_data", "_sass", "_plugins", "_site", "assets"})
-
-
-def _output_dir(value: Any) -> str:
-    """A folder of the tool's own: gc may remove what it generated there, so never a shared one."""
-    text = _relative_dir(value).replace("\\", "/").strip("/")
-    if text.removeprefix("./") in _SHARED_FOLDERS:
-        raise ValueError(f"must be a folder of its own inside the site, such as '_includes/transcripts' (got {value!r})")
-    return text
-
-
-def _site_globs(value: Any) -> tuple[str, ...]:
-    """Globs relative to the site: one that is absolute or climbs with ``..`` would walk the machine."""
-    items = _str_list(value)
-    for item in items:
-        if item.startswith(("/", "\\")) or ".." in item.replace("\\", "/").split("/") or Path(item).is_absolute():
-            raise ValueError(f"{item!r} must be a glob inside the site, relative to it and without '..' (e.g. 'assets/audio/**')")
-    return items
-
-
-def _dir_list(value: Any) -> tuple[str, ...]:
-    return tuple(_relative_dir(v).strip("/") for v in _str_list(value))
-
-
-def _any_dir(value: Any) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _mirrors(value: Any) -> tuple[tuple[str, str], ...]:
-    """``{URL prefix: local folder}`` (or ``PREFIX=FOLDER`` strings from the flag)."""
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) and "=" in v for v in value):
-        value = dict(v.split("=", 1) for v in value)
-    if not isinstance(value, dict):
-        raise ValueError("must be a mapping of URL prefix to local folder (https://cdn.example.com/audio/: /home/me/episodes)")
-    out = []
-    for prefix, folder in value.items():
-        if not isinstance(prefix, str) or not prefix.startswith(("http://", "https://")):
-            raise ValueError(f"prefix {prefix!r} must be an http(s) URL prefix")
-        if not isinstance(folder, str) or not folder.strip():
-            raise ValueError(f"folder for {prefix!r} must be a path")
-        out.append((prefix, folder.strip()))
-    return tuple(out)
-
-
-def _glossary(value: Any) -> tuple[Any, ...]:
-    """Checked by the glossary's own parser, so config and build can never disagree on an entry."""
-    from .glossary import Glossary
-
-    if not isinstance(value, list):
-        raise ValueError("must be a list of terms or {term: ..., heard: [...]} mappings")
-    try:
-        Glossary.from_config(value)
-    except ConfigError as exc:
-        raise ValueError(str(exc)) from exc
-    return tuple(value)
-
-
 @dataclass(frozen=True)
 class Option:
     """One ``asr:`` option: how it is checked, what it means, how the flag takes it."""
@@ -315,35 +177,35 @@ _LIST = {"metavar": "A,B"}
 OPTIONS: dict[str, Option] = {
     o.name: o
     for o in (
-        Option("model", _str, "hub id, local directory, or a bundled name (tiny.en, base)", commands="all"),
-        Option("model_revision", _str, "hub revision (branch, tag or commit); part of the cache key", commands="all"),
-        Option("engine", _choice(*ENGINES), "which engine transcribes", {"choices": ENGINES}, commands="all"),
-        Option("device", _choice(*DEVICES), "where the model runs", {"choices": DEVICES}, commands="all"),
-        Option("language", _language, "language code, or auto to detect per file", commands="all"),
-        Option("task", _choice(*TASKS), "transcribe, or translate to English", {"choices": TASKS}, commands="all"),
-        Option("beam_size", _int(1, 20), "beam search width", {"type": int}, commands="all"),
-        Option("batch_size", _int(0, 256), "0 lets the engine pick what measured fastest", {"type": int}, commands="all"),
-        Option("vad", _bool, "skip non-speech with Silero VAD (silence and music give no words)", _BOOL, commands="all"),
-        Option("include", _site_globs, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
-        Option("exclude", _str_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
-        Option("formats", _formats, f"output formats, from {','.join(FORMATS)}", _LIST),
-        Option("cache_dir", _relative_dir, "transcript cache (commit it)"),
-        Option("includes_dir", _output_dir, "where the Markdown transcript includes go"),
-        Option("captions_dir", _output_dir, "where captions and transcript files go"),
-        Option("front_matter_key", _str, "the one front matter key the tool owns"),
-        Option("audio_keys", _str_list, "front matter keys naming audio, added to the built-in ones", _LIST),
-        Option("replace_audio_keys", _bool, "audio_keys replaces the built-in keys instead of adding to them", _BOOL),
-        Option("audio_dirs", _dir_list, "folders where bare audio file names are looked up, added to the usual ones", _LIST),
-        Option("remote", _choice(*REMOTE_MODES), "audio linked by URL: download it, use mirrors only, or skip it", {"choices": REMOTE_MODES}),
-        Option("mirrors", _mirrors, "URL prefix=local folder: use local copies instead of downloading", {"action": "append", "metavar": "PREFIX=FOLDER"}),
-        Option("downloads_dir", _any_dir, "where downloads are kept while transcribed (default: the user cache)"),
-        Option("keep_downloads", _bool, "keep downloaded audio after transcribing it", _BOOL),
-        Option("revalidate", _bool, "ask servers whether linked audio changed (conditional requests)", _BOOL),
-        Option("max_download_mb", _int(1, 1 << 20), "refuse remote audio larger than this", {"type": int}),
-        Option("glossary", _glossary, "terms to bias and fix (site-wide)", None),
-        Option("corrections_dir", _relative_dir, "per-episode corrections files"),
-        Option("templates_dir", _relative_dir, "the site's own transcript templates"),
-        Option("paragraph_pause", _float(0.1, 30.0), "seconds of silence that start a new paragraph", {"type": float}),
+        Option("model", check.nonempty, "hub id, local directory, or a bundled name (tiny.en, base)", commands="all"),
+        Option("model_revision", check.nonempty, "hub revision (branch, tag or commit); part of the cache key", commands="all"),
+        Option("engine", check.choice(*ENGINES), "which engine transcribes", {"choices": ENGINES}, commands="all"),
+        Option("device", check.choice(*DEVICES), "where the model runs", {"choices": DEVICES}, commands="all"),
+        Option("language", check.language, "language code, or auto to detect per file", commands="all"),
+        Option("task", check.choice(*TASKS), "transcribe, or translate to English", {"choices": TASKS}, commands="all"),
+        Option("beam_size", check.whole(1, 20), "beam search width", {"type": int}, commands="all"),
+        Option("batch_size", check.whole(0, 256), "0 lets the engine pick what measured fastest", {"type": int}, commands="all"),
+        Option("vad", check.boolean, "skip non-speech with Silero VAD (silence and music give no words)", _BOOL, commands="all"),
+        Option("include", check.site_globs, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
+        Option("exclude", check.text_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
+        Option("formats", check.formats, f"output formats, from {','.join(FORMATS)}", _LIST),
+        Option("cache_dir", check.relative_dir, "transcript cache (commit it)"),
+        Option("includes_dir", check.output_dir, "where the Markdown transcript includes go"),
+        Option("captions_dir", check.output_dir, "where captions and transcript files go"),
+        Option("front_matter_key", check.nonempty, "the one front matter key the tool owns"),
+        Option("audio_keys", check.text_list, "front matter keys naming audio, added to the built-in ones", _LIST),
+        Option("replace_audio_keys", check.boolean, "audio_keys replaces the built-in keys instead of adding to them", _BOOL),
+        Option("audio_dirs", check.dir_list, "folders where bare audio file names are looked up, added to the usual ones", _LIST),
+        Option("remote", check.choice(*REMOTE_MODES), "audio linked by URL: download it, use mirrors only, or skip it", {"choices": REMOTE_MODES}),
+        Option("mirrors", check.mirrors, "URL prefix=local folder: use local copies instead of downloading", {"action": "append", "metavar": "PREFIX=FOLDER"}),
+        Option("downloads_dir", check.any_dir, "where downloads are kept while transcribed (default: the user cache)"),
+        Option("keep_downloads", check.boolean, "keep downloaded audio after transcribing it", _BOOL),
+        Option("revalidate", check.boolean, "ask servers whether linked audio changed (conditional requests)", _BOOL),
+        Option("max_download_mb", check.whole(1, 1 << 20), "refuse remote audio larger than this", {"type": int}),
+        Option("glossary", check.glossary, "terms to bias and fix (site-wide)", None),
+        Option("corrections_dir", check.relative_dir, "per-episode corrections files"),
+        Option("templates_dir", check.relative_dir, "the site's own transcript templates"),
+        Option("paragraph_pause", check.number(0.1, 30.0), "seconds of silence that start a new paragraph", {"type": float}),
     )
 }
 
@@ -394,6 +256,20 @@ def load_settings(site: Path | str = ".", overrides: dict[str, Any] | None = Non
     key = values.get("front_matter_key", OPTIONS["front_matter_key"].default())
     if key in RESERVED_KEYS or key in set(values.get("audio_keys", ())) | set(DEFAULT_AUDIO_KEYS):
         errors.append(f"asr.front_matter_key: {key!r} already means something to Jekyll, themes or feeds; choose another (default: transcript)")
+    errors += _english_only(values)
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return Settings(site=site, **jekyll_settings(site, config), **values)
+
+
+def _english_only(values: dict[str, Any]) -> list[str]:
+    """An English-only model (``*.en``) asked for another language would write English words
+    labelled as that language (or a translation nobody asked for): refused before any file."""
+    model = str(values.get("model", OPTIONS["model"].default())).rstrip("/")
+    language = values.get("language")
+    if not model.endswith(".en") or language in (None, "en"):
+        return []
+    return [
+        f"asr.language: {language!r}, but model {model!r} transcribes English only; "
+        "choose a multilingual model (base, or openai/whisper-large-v3-turbo with network), or language: en"
+    ]

@@ -172,3 +172,20 @@ def test_a_bad_site_glossary_entry_names_asr_glossary(tmp_path: Path, entry: str
     with pytest.raises(ConfigError, match=r"asr\.glossary: .*glossary entry") as err:
         load_settings(tmp_path)
     assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("model", "language", "ok"), [
+    ("tiny.en", "ko", False), ("openai/whisper-small.en", "de", False), ("tiny.en", "en", True),
+    ("tiny.en", "auto", True), ("base", "ko", True),
+])
+def test_an_english_only_model_refuses_another_language(tmp_path: Path, model: str, language: str, ok: bool) -> None:
+    """Protection: config._english_only. Without it ``--model tiny.en --language ko`` on a Korean
+    podcast writes English words labelled ``language: en`` with no warning, and status and check
+    then call the result up to date."""
+    make_site(tmp_path, {"_config.yml": "title: T\n"})
+    if ok:
+        assert load_settings(tmp_path, {"model": model, "language": language}).model == model
+        return
+    with pytest.raises(ConfigError, match=r"asr\.language: .* transcribes English only") as err:
+        load_settings(tmp_path, {"model": model, "language": language})
+    assert err.value.exit_code == 2

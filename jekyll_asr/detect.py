@@ -28,7 +28,7 @@ from .references import (
     references_in_front_matter,
     theme_patterns,
 )
-from .site import SKIPPED_FOLDERS, Resolver, iter_document_files, scan_site_documents
+from .site import SKIPPED_FOLDERS, Resolver, iter_document_files, scan_site_documents, tool_value
 from .sniff import sniff
 
 # Where sites declare the language their podcast speaks, most specific first. `lang:`
@@ -52,6 +52,8 @@ class Conventions:
     language: str | None = None  # a Whisper code, from what the podcast declares
     language_from: str = ""  # where it was declared, e.g. "podcast.language: en-AU"
     ui_language: str = ""  # the site's `lang:` when no podcast language was found, e.g. "lang: de-DE"
+    front_matter_key: str | None = None  # when the documents use `transcript:` for values of their own
+    key_in_use_by: str = ""  # the first document that does, for the summary
 
 
 def detect_conventions(site: Path, config: dict[str, Any], feed_languages: Iterable[tuple[str, str]] = ()) -> Conventions:
@@ -65,7 +67,27 @@ def detect_conventions(site: Path, config: dict[str, Any], feed_languages: Itera
     dirs = audio_dirs(settings, resolver, documents, keys)
     language, language_from = podcast_language(config, feed_languages)
     ui = next((f"{k}: {config[k]}" for k in UI_LANGUAGE_KEYS if isinstance(config.get(k), str) and config[k].strip()), "")
-    return Conventions(keys, dirs, language, language_from, "" if language else ui)
+    key, user = free_front_matter_key(documents)
+    return Conventions(keys, dirs, language, language_from, "" if language else ui, key, user)
+
+
+FRONT_MATTER_KEYS = ("transcript", "asr_transcript", "jekyll_asr")  # the default first, then the fallbacks init offers
+
+
+def free_front_matter_key(documents: list[tuple[Path, dict[str, Any]]]) -> tuple[str | None, str]:
+    """None when the default key is free; else the first fallback no document uses, and who uses the default.
+
+    A value the tool wrote (``site.tool_value``) does not count: init on a site already built keeps the key.
+    """
+    users: dict[str, str] = {}
+    for rel, data in documents:
+        for key in FRONT_MATTER_KEYS:
+            if key in data and not tool_value(data[key]) and key not in users:
+                users[key] = rel.as_posix()
+    if FRONT_MATTER_KEYS[0] not in users:
+        return None, ""
+    free = next((k for k in FRONT_MATTER_KEYS[1:] if k not in users), None)
+    return free, users[FRONT_MATTER_KEYS[0]]
 
 
 def _documents(settings: Settings) -> Iterator[tuple[Path, dict[str, Any]]]:

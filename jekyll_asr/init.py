@@ -126,6 +126,8 @@ def config_block(*, model: str, language: str, conventions: Conventions | None =
         lines.append(f"  audio_keys: {_yaml_list(found.audio_keys)}  # front matter keys naming audio on this site, besides the built-in ones")
     if found.audio_dirs:
         lines.append(f"  audio_dirs: {_yaml_list(found.audio_dirs)}  # where its bare file names (file: ep1.mp3) are, besides the usual folders")
+    if found.front_matter_key:
+        lines.append(f"  front_matter_key: {found.front_matter_key}  # the one key the tool writes; this site's posts use transcript: for their own values")
     lines += ["  formats: [md, vtt, srt, json, txt, chapters]", ""]
     return newline.join(lines)
 
@@ -154,6 +156,8 @@ def detected_lines(conventions: Conventions, language: str) -> list[str]:
         lines.append(f"audio_keys: {', '.join(conventions.audio_keys)} (front matter keys naming audio that the built-in keys miss)")
     if conventions.audio_dirs:
         lines.append(f"audio_dirs: {', '.join(conventions.audio_dirs)} (folders of audio the documents name by bare file name)")
+    if conventions.front_matter_key:
+        lines.append(f"front_matter_key: {conventions.front_matter_key} ({conventions.key_in_use_by} uses transcript: for a value of its own)")
     return lines
 
 

@@ -385,3 +385,35 @@ def test_the_bare_include_snippet_breaks_pages_without_a_transcript_and_the_guar
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ONE WORDS" in (safe / "_site/2024/01/01/one.html").read_text(encoding="utf-8")
     shutil.rmtree(bare / "_site", ignore_errors=True)
+
+
+def test_a_site_whose_posts_use_transcript_gets_another_key_and_keeps_their_values(tmp_path: Path) -> None:
+    """Protection: detect.free_front_matter_key. Without it init leaves the default ``transcript``
+    on a site whose posts already hold their own transcript links there: every such post is then
+    kept (rightly) with a warning, ``check`` fails, and the new user's first build links nothing."""
+    from .integrity import cli
+
+    config = "title: Show\nurl: https://show.example\nlanguage: en\n"
+    own = "transcript: /transcripts/ep1.txt\n"
+    site = make_site(tmp_path, {
+        "_config.yml": config,
+        "_posts/2024-03-03-one.md": POST.format(title="One", front="audio: /media/one.mp3\n" + own),
+        "media/one.mp3": Fixture("welcome.mp3"),
+    })  # fmt: skip
+    result = init_site(site)
+    block = appended(site, config)
+    assert "  front_matter_key: asr_transcript  #" in block
+    assert any(line.startswith("front_matter_key: asr_transcript (_posts/2024-03-03-one.md uses transcript:") for line in result.detected)
+    done = cli(site, "--model", "tiny.en", timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = (site / "_posts/2024-03-03-one.md").read_text(encoding="utf-8")
+    assert own in text and "asr_transcript:" in text
+
+
+def test_a_site_built_before_keeps_the_default_key(tmp_path: Path) -> None:
+    """The tool's own ``transcript:`` values do not count as the site's (init on a built site)."""
+    from jekyll_asr.detect import free_front_matter_key
+
+    mine = {"audio": "/a.mp3", "language": "en", "duration": 1.0, "words": 2, "model": "tiny.en"}
+    assert free_front_matter_key([(Path("_posts/a.md"), {"transcript": mine})]) == (None, "")
+    assert free_front_matter_key([(Path("_posts/a.md"), {"transcript": "mine"}), (Path("b.md"), {"asr_transcript": "x"})]) == ("jekyll_asr", "_posts/a.md")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the fetcher (threads, HTTP, sniffing) is imported only when
     from .remote import Fetcher, RemoteError, RemoteOptions
 
 
+REMOTE_OFF = "remote audio is off (asr.remote: off); not fetched, its transcript is kept"
 _NAMED = 3  # documents named on a report line before "and N more"
 
 
@@ -68,7 +69,7 @@ def known_sources(settings: Settings, index: UrlIndex, urls: Iterable[str]) -> R
     out = RemoteScan()
     for url in sorted(set(urls)):
         if settings.remote == "off":
-            out.skipped.append((url, "remote audio is off (asr.remote: off); not transcribed"))
+            out.skipped.append((url, REMOTE_OFF))
             continue
         record = index.get(url)
         if record is not None and not settings.revalidate:

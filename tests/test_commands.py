@@ -377,3 +377,30 @@ def test_remote_off_skips_linked_audio_and_build_check_gc_pass(remote_site: Path
     assert all((remote_site / rel).is_file() for rel in manifest)
     assert main(["check", str(remote_site), "--remote", "download", "-q"]) == 1  # the unknown URLs still need a build
     capsys.readouterr()
+
+
+def test_status_headline_counts_what_documents_link(tmp_path: Path, remote_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Protection: the headline of ``status`` counts the audio documents link, even when none of it can be
+    used (skipped, a Git LFS pointer, a missing file). Without it the first line says "no document links audio"
+    with a README hint, and then lists the very posts that link audio: the reader is told to fix the wrong thing."""
+    lfs = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
+    site = make_site(tmp_path / "lfs", {
+        "_config.yml": "title: T\nasr:\n  model: tiny.en\n",
+        "assets/audio/ep1.mp3": lfs,
+        "_posts/2026-01-01-one.md": "---\ntitle: One\naudio: /assets/audio/ep1.mp3\n---\nHi.\n",
+        "_posts/2026-01-02-two.md": "---\ntitle: Two\naudio: /assets/audio/gone.mp3\n---\nHi.\n",
+    })
+    capsys.readouterr()
+    assert main(["status", str(site)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "0 audio files available; 2 problems with the audio documents link (below)", out
+    assert not any("no document links audio" in line or "README" in line for line in out)
+    assert len([line for line in out if line.startswith("problem: _posts/")]) == 2
+
+    assert main(["status", "--remote", "off", str(remote_site)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "4 audio files: 4 skipped (asr.remote: off)" in out and not any("no document links audio" in line for line in out)
+
+    empty = make_site(tmp_path / "empty", {"_config.yml": "title: T\n", "index.md": "---\ntitle: Home\n---\nHi.\n"})
+    assert main(["status", str(empty)]) == 0
+    assert capsys.readouterr().out.startswith("0 audio files: no document links audio and no audio file was found\n")

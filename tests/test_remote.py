@@ -505,3 +505,30 @@ def test_stopping_fetch_many_stops_the_downloads(server: AudioServer, tmp_path: 
 def test_importing_the_module_does_not_import_requests() -> None:
     code = "import sys, jekyll_asr.remote; sys.exit('requests' in sys.modules or 'urllib3' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0  # a no-op build stays cheap
+
+
+def test_the_fetch_counter_counts_only_what_was_fetched(server: AudioServer, tmp_path: Path) -> None:
+    """Protection: the ``fetched N/M`` progress line counts downloads that succeeded, so it never says
+    ``fetched 179/179`` while 178 failed. Without it every failure advances the count, and the one line a
+    user watches reports a complete download of an archive that mostly failed."""
+    from jekyll_asr.build import Progress, build, word_settings
+    from jekyll_asr.cache import TranscriptCache, settings_key
+    from jekyll_asr.config import load_settings
+    from jekyll_asr.state import candidate_engines
+    from jekyll_asr.transcript import AudioTags, Segment, Transcript
+
+    clip = (FIXTURES / "cards-001.wav").read_bytes()
+    server.routes["/zz-ok.wav"] = Served(clip, content_type="audio/wav")
+    urls = [f"{server.url}/gone{n}.mp3" for n in range(8)] + [server.url + "/zz-ok.wav"]  # 404s first, a round of their own
+    config = f"title: T\nasr:\n  model: tiny.en\n  language: en\n  downloads_dir: {tmp_path / 'downloads'}\n"
+    posts = {f"_posts/2026-01-{n + 1:02d}-ep{n}.md": f"---\ntitle: Ep {n}\naudio: {url}\n---\nNotes.\n" for n, url in enumerate(urls)}
+    site = make_site(tmp_path / "site", {"_config.yml": config, **posts})
+    settings = load_settings(site)
+    engine, _ = candidate_engines(settings)
+    ws = word_settings(settings, engine, None)  # its transcript cached: the fetched file needs no model
+    transcript = Transcript((Segment(0.0, 1.5, "ten of clubs"),), "en", 1.5, settings.model, engine)
+    TranscriptCache(settings.cache_path).put(sha(clip), settings_key(ws), ws, transcript, AudioTags())
+    said: list[tuple[str, int, int, int]] = []
+    report = build(settings, progress=Progress(fetched=lambda *args: said.append(args)), say=lambda m: None)
+    assert sorted(f.path for f in report.failed) == urls[:8] and not report.model_loaded
+    assert said == [(server.url + "/zz-ok.wav", len(clip), 1, 9)]  # 1 of 9 fetched, not "9/9"

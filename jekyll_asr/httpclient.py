@@ -45,17 +45,17 @@ class BodyCut(Exception):
 
 @dataclass
 class _Host:
-    """What this client learnt of one host. Until it first answers, its requests go one at a time, so
-    that a host which cannot be resolved (or refuses) is tried once: ``down`` then fails its other URLs
-    at once, with the same line, instead of each spending its own retries."""
+    """What this client learnt of one host. Its first request goes alone, so that a host which cannot
+    be resolved (or refuses) is tried once: ``down`` then fails its other URLs at once, with the same
+    line, instead of each spending its own retries. After that first request, they go in parallel."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    answered: bool = False
+    tried: bool = False
     down: str | None = None
 
     @contextmanager
     def first_contact(self) -> Iterator[None]:
-        if self.answered:
+        if self.tried:
             yield
             return
         with self.lock:
@@ -102,7 +102,8 @@ class HttpClient:
                 if _unreachable(exc):
                     self._host(failed).down = message  # the redirect's target, when there was one
                 raise RequestFailed(message) from exc
-            host.answered = True
+            finally:
+                host.tried = True  # a timeout too: the others need not wait for each other's
         with self._lock:
             self.requests_made += len(resp.history)  # redirects followed
         return resp

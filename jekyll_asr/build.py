@@ -86,6 +86,7 @@ def build(
         site_audio = scan_site(settings, index, memo.documents, urls)
         for path, message in site_audio.problems:
             report.fail(path, message)
+        report.skip_remote([url for url, _ in site_audio.skipped])
         report.warnings.extend(site_audio.warnings)
         fetcher = None
         if site_audio.urls and settings.remote != "off":
@@ -107,7 +108,7 @@ def build(
         manifest, rendered = store.manifest(), store.rendered()
         _write_outputs(settings, site_audio, plan, manifest=manifest, report=report, force=force, rendered=rendered)
         rendered.forget_missing({p.key for p in plans})
-        names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending))
+        names.forget_missing({f.key for f in site_audio.files} | set(site_audio.pending) | {url for url, _ in site_audio.skipped})
         urls.forget_missing(set(site_audio.urls))
         _save_state(report, lambda: store.save_all(manifest=manifest, names=names, urls=urls, stat_index=index, memo=memo, rendered=rendered))
         report.warnings[:0] = store.notes  # what the store ignored in its files, the manifest's entries too

@@ -21,7 +21,7 @@ from .fsutil import atomic_write
 from .references import AUDIO_NAME  # a name that promises audio: not audio by content is reported, not skipped
 from .scan import AudioFile, candidate_files, classify
 from .site import Document, is_lfs_pointer, scan_site_documents
-from .sources import known_sources, linked_from, open_index
+from .sources import known_sources, open_index
 from .statindex import StatIndex
 
 
@@ -31,7 +31,9 @@ class SiteAudio:
 
     ``files`` holds local files and remote URLs whose content the URL index
     knows; ``pending`` the linked URLs never fetched (a build fetches them, a
-    status reports them); ``urls`` every linked URL and the documents linking it.
+    status reports them); ``skipped`` the linked URLs left alone on purpose (``asr.remote: off``),
+    with why: not failures, and their transcripts stay in use; ``urls`` every linked URL and the
+    documents linking it.
     """
 
     files: list[AudioFile]
@@ -41,6 +43,7 @@ class SiteAudio:
     urls: dict[str, list[Path]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     managed: dict[str, Any] = field(default_factory=dict)  # document -> its managed value (what its pages name)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (URL, why it is not fetched)
 
 
 def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None = None, urls: Any = None) -> SiteAudio:
@@ -84,14 +87,13 @@ def scan_site(settings: Settings, index: StatIndex, memo: dict[str, Any] | None 
     local_backed = {k for d in scan.documents for rec in d.recordings if any("://" not in k for k in rec) for k in rec}
     linked = [url for url in scan.urls if url not in local_backed]
     remote = known_sources(settings, urls if urls is not None else open_index(settings), linked)
-    skipped = [(url, f"{why} (linked from {linked_from(scan.urls[url])})") for url, why in remote.skipped]
     warnings = walk_warnings + [f"{w.path.as_posix()}: {w.message}" for w in scan.warnings]
     if not settings.url and scan.documents and _feeds_carry_transcripts(settings.site):
         warnings.append("_config.yml has no url:, so feeds carry relative transcript URLs that podcast apps cannot fetch")
     named = {m.split(" is a Git LFS pointer", 1)[0] for _, m in found_problems if " is a Git LFS pointer" in m}
     refused = {rel: why for rel, why in refused.items() if rel not in named}  # said once, with the post that uses it
-    problems = found_problems + sorted(refused.items()) + skipped + moved_away(settings, scan.managed, scan.documents, found_problems)
-    return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed)
+    problems = found_problems + sorted(refused.items()) + moved_away(settings, scan.managed, scan.documents, found_problems)
+    return SiteAudio(ordered + remote.known, scan.documents, problems, remote.pending, scan.urls, warnings, scan.managed, remote.skipped)
 
 
 def moved_away(settings: Settings, managed: dict[str, Any], documents: list[Document], problems: list[tuple[str, str]]) -> list[tuple[str, str]]:

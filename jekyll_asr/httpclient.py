@@ -8,9 +8,13 @@ importing this module (and ``remote``) stays cheap for a build with nothing to d
 
 from __future__ import annotations
 
+import logging
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -39,11 +43,31 @@ class BodyCut(Exception):
         self.detail, self.size = detail, size
 
 
+@dataclass
+class _Host:
+    """What this client learnt of one host. Its first request goes alone, so that a host which cannot
+    be resolved (or refuses) is tried once: ``down`` then fails its other URLs at once, with the same
+    line, instead of each spending its own retries. After that first request, they go in parallel."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tried: bool = False
+    down: str | None = None
+
+    @contextmanager
+    def first_contact(self) -> Iterator[None]:
+        if self.tried:
+            yield
+            return
+        with self.lock:
+            yield
+
+
 class HttpClient:
     """Streamed GETs through one ``requests.Session`` per thread; safe to share between threads.
 
     ``requests_made`` counts every request actually sent, retries and redirects included;
-    ``tries`` is how many tries the calling thread's last request took."""
+    ``tries`` is how many tries the calling thread's last request took. A host that cannot be
+    resolved or refuses the connection is not asked again by this client (``_Host``)."""
 
     def __init__(self, *, user_agent: str, timeout: float, retries: int, backoff: float) -> None:
         self.user_agent, self.timeout, self.retries, self.backoff = user_agent, timeout, retries, backoff
@@ -51,6 +75,7 @@ class HttpClient:
         self._lock = threading.Lock()
         self._tls = threading.local()  # a requests.Session and try count per thread
         self._sessions: list[requests.Session] = []
+        self._hosts: dict[str, _Host] = {}
 
     @property
     def tries(self) -> int:
@@ -58,16 +83,27 @@ class HttpClient:
         return tries
 
     def get(self, url: str, headers: dict[str, str]) -> requests.Response:
-        """A streamed GET, retried on connection errors, 429 and 5xx; raises RequestFailed."""
+        """A streamed GET, retried on timeouts, dropped connections, 429 and 5xx (never on a name that
+        does not resolve); raises RequestFailed, at once for a host already found unreachable."""
         import requests
 
         self._tls.tries = 1
-        with self._lock:
-            self.requests_made += 1
-        try:
-            resp = self._session().get(url, headers=headers, stream=True, timeout=(self.timeout,) * 2)
-        except requests.RequestException as exc:
-            raise RequestFailed(_describe(url, exc, self.timeout, self.tries)) from exc
+        host = self._host(url)
+        with host.first_contact():
+            if host.down is not None:
+                raise RequestFailed(host.down)
+            with self._lock:
+                self.requests_made += 1
+            try:
+                resp = self._session().get(url, headers=headers, stream=True, timeout=(self.timeout,) * 2)
+            except requests.RequestException as exc:
+                failed = getattr(exc.request, "url", None) or url  # after a redirect: the host that failed
+                message = _describe(failed, exc, self.timeout, self.tries)
+                if _unreachable(exc):
+                    self._host(failed).down = message  # the redirect's target, when there was one
+                raise RequestFailed(message) from exc
+            finally:
+                host.tried = True  # a timeout too: the others need not wait for each other's
         with self._lock:
             self.requests_made += len(resp.history)  # redirects followed
         return resp
@@ -79,11 +115,18 @@ class HttpClient:
         for session in sessions:
             session.close()
 
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        with self._lock:
+            return self._hosts.setdefault(f"{parts.scheme}://{parts.netloc}".lower(), _Host())
+
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._tls, "session", None)
         if session is None:
             import requests
             from requests.adapters import HTTPAdapter
+
+            quiet_urllib3()
 
             session = self._tls.session = requests.Session()
             session.headers.update({"User-Agent": self.user_agent, "Accept-Encoding": "identity"})
@@ -98,6 +141,13 @@ class HttpClient:
         self._tls.tries = getattr(self._tls, "tries", 1) + 1
         with self._lock:
             self.requests_made += 1
+
+
+def quiet_urllib3() -> None:
+    """Keep urllib3's own log lines (``Retrying (CountingRetry(...)) after connection broken by ...``)
+    off the terminal: a failed URL is reported once, by us, as one line. Shown with ``--verbose``."""
+    verbose = logging.getLogger("jekyll_asr").isEnabledFor(logging.DEBUG)
+    logging.getLogger("urllib3").setLevel(logging.NOTSET if verbose else logging.ERROR)
 
 
 def request_headers(
@@ -157,11 +207,16 @@ def resume_validator(resp: requests.Response) -> str | None:
 
 def _retry(retries: int, backoff: float, on_retry: Callable[[], None]) -> Retry:
     """urllib3's Retry for connection errors, 429 and 5xx, telling ``on_retry`` of each retry it sends."""
+    from urllib3.exceptions import MaxRetryError
     from urllib3.util.retry import Retry
 
     class CountingRetry(Retry):
-        def increment(self, *args: Any, **kwargs: Any) -> CountingRetry:
-            new = super().increment(*args, **kwargs)  # raises when the retries are spent
+        def increment(
+            self, method: Any = None, url: Any = None, response: Any = None, error: Any = None, _pool: Any = None, _stacktrace: Any = None
+        ) -> CountingRetry:
+            if _cannot_resolve(error):  # asking again gets the same answer: one try, however many retries
+                raise MaxRetryError(_pool, url, error) from error
+            new = super().increment(method, url, response, error, _pool, _stacktrace)  # raises when the retries are spent
             on_retry()
             return new
 
@@ -197,8 +252,36 @@ def _describe(url: str, exc: Exception, timeout: float, tries: int) -> str:
             return f"no network (network unreachable){after}"
         if "timed out" in lowered:  # a read timeout that used up the retries arrives as a ConnectionError
             return f"timed out after {timeout:g} s{after}"
-        return f"connection refused{after}" if "refused" in lowered else f"cannot connect: {text}{after}"
+        if "refused" in lowered:
+            return f"connection refused{after}"
+        if "without response" in lowered or "connection reset" in lowered:
+            return f"the server closed the connection without answering{after}"
+        return f"cannot connect: {text}{after}"
     return f"not a valid URL ({text})" if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """The exception and what it wraps: causes, contexts and urllib3's ``reason``."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        reason = getattr(item, "reason", None)
+        todo += [item.__cause__, item.__context__, reason if isinstance(reason, BaseException) else None]
+        todo += [a for a in item.args if isinstance(a, BaseException)]
+
+
+def _cannot_resolve(exc: BaseException | None) -> bool:
+    return any(isinstance(e, socket.gaierror) for e in _causes(exc))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """The host cannot be resolved or refuses connections: its other URLs would fail the same way."""
+    return any(isinstance(e, socket.gaierror | ConnectionRefusedError) for e in _causes(exc))
 
 
 def _content_range(resp: requests.Response) -> tuple[int | None, int | None]:

@@ -47,13 +47,19 @@ class Report:
     unchanged_outputs: int = 0
     documents: list[str] = field(default_factory=list)  # posts whose managed key changed
     warnings: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # other shards' files
+    skipped: list[str] = field(default_factory=list)  # other shards' files, and remote audio while asr.remote is off
+    remote_off: int = 0  # how many of ``skipped`` are URLs left alone by asr.remote: off (said in one line, not per URL)
     audio_seconds: float = 0.0  # seconds of audio transcribed this run
     model_loaded: bool = False
     state_error: str | None = None  # the build's own state could not be saved (a full disk): the next build redoes work
 
     def fail(self, path: str, error: str) -> None:
         self.failed.append(Failure(path, error))
+
+    def skip_remote(self, urls: list[str]) -> None:
+        """Linked URLs not fetched because asr.remote is off: a choice, so skipped, never failed."""
+        self.skipped += urls
+        self.remote_off += len(urls)
 
     @property
     def exit_code(self) -> int:
@@ -90,8 +96,10 @@ class Report:
         ]
         if self.documents:
             parts.append(f"{len(self.documents)} posts updated")
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} left to other shards")
+        if len(self.skipped) > self.remote_off:
+            parts.append(f"{len(self.skipped) - self.remote_off} left to other shards")
+        if self.remote_off:
+            parts.append(f"{self.remote_off} remote audio file{'s' if self.remote_off != 1 else ''} skipped (asr.remote: off)")
         lines.append("jekyll-asr: " + ", ".join(parts))
         return "\n".join(lines)
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the fetcher (threads, HTTP, sniffing) is imported only when
     from .remote import Fetcher, RemoteError, RemoteOptions
 
 
+REMOTE_OFF = "remote audio is off (asr.remote: off); not fetched, its transcript is kept"
 _NAMED = 3  # documents named on a report line before "and N more"
 
 
@@ -68,7 +69,7 @@ def known_sources(settings: Settings, index: UrlIndex, urls: Iterable[str]) -> R
     out = RemoteScan()
     for url in sorted(set(urls)):
         if settings.remote == "off":
-            out.skipped.append((url, "remote audio is off (asr.remote: off); not transcribed"))
+            out.skipped.append((url, REMOTE_OFF))
             continue
         record = index.get(url)
         if record is not None and not settings.revalidate:
@@ -114,7 +115,7 @@ def fetch_and_transcribe(work: Any, site_audio: SiteAudio) -> None:
     from .render import plan_outputs
 
     rounds = [site_audio.pending[i : i + FETCH_ROUND] for i in range(0, len(site_audio.pending), FETCH_ROUND)]
-    counter = {"done": 0, "total": len(site_audio.pending)}
+    counter = {"fetched": 0, "total": len(site_audio.pending)}  # counts successes only: failures are reported, not "fetched"
     scratch = NameIndex(Path(os.devnull))  # never saved: names are given by the final pass
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jekyll-asr-fetch-round") as ahead:
         nxt = ahead.submit(_fetch_round, work, site_audio, rounds[0], counter) if rounds else None
@@ -138,10 +139,10 @@ def _fetch_round(work: Any, site_audio: SiteAudio, urls: list[str], counter: dic
 
     got: list[AudioFile] = []
     for url, result in fetch_pending(work.fetcher, urls, revalidate=work.settings.revalidate):
-        counter["done"] += 1
         if isinstance(result, Exception):
             work.report.fail(url, f"{without_names(str(result), url)} (linked from {linked_from(site_audio.urls.get(url, []))})")
             continue
-        work.progress.fetched(url, result.size, counter["done"], counter["total"])
+        counter["fetched"] += 1
+        work.progress.fetched(url, result.size, counter["fetched"], counter["total"])
         got.append(result)
     return got

@@ -13,6 +13,8 @@ States:
   failed   the last build could not transcribe this content (see failures.json)
   stale    transcript cached, but a generated file or a post's front matter is not
            what a build would write
+  skipped  a linked URL left alone on purpose (asr.remote: off): not a failure, and its
+           transcript and outputs stay in use
   cached   up to date
 """
 
@@ -30,12 +32,15 @@ from .find import SiteAudio, scan_site
 from .fsutil import atomic_write
 from .length import known_duration
 from .plan import Plan, Recording, candidate_engines, make_plan, planned_paths
-from .render import plan_outputs
+from .render import RenderPlan, plan_outputs
+from .scan import AudioFile
 from .store import Store
+from .urlindex import UrlIndex
 
 __all__ = ["STATES", "AudioState", "SiteState", "candidate_engines", "load_failures", "remember_failures", "site_state"]
 
-STATES = ("new", "changed", "failed", "stale", "cached")
+STATES = ("new", "changed", "failed", "stale", "skipped", "cached")
+DONE = ("cached", "skipped")  # states a build would leave as they are
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class SiteState:
     @property
     def current(self) -> bool:
         """True when a build would transcribe nothing, write nothing and report no failure."""
-        return not self.problems and all(a.state == "cached" for a in self.audio) and not self.stale_documents
+        return not self.problems and all(a.state in DONE for a in self.audio) and not self.stale_documents
 
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for a in self.audio if a.state == s) for s in STATES}
@@ -107,8 +112,9 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     store = Store(settings)
     index = store.stat_index()
     previous = {rel: e.sha256 for rel, e in index.entries.items() if e.sha256}
-    site_audio = scan_site(settings, index, urls=store.urls())  # updates the index in memory only: never saved here
-    plans = plan_outputs(settings, site_audio.files, site_audio.documents, store.names())  # names given in memory only
+    urls, names = store.urls(), store.names()
+    site_audio = scan_site(settings, index, urls=urls)  # updates the index in memory only: never saved here
+    plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)  # names given in memory only
     plan = make_plan(settings, store=store, site_audio=site_audio, plans=plans, render=render, previous=previous)
     failures = load_failures(settings)
     reasons = {r.key: [f"{o.path} is {o.verdict}" for o in r.outputs if o.verdict in STALE] + _unreachable(settings, r) for r in plan.recordings}
@@ -121,6 +127,11 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
         failure = failures.get(url)
         why = f"last build failed: {failure['error']}" if failure else "linked URL not downloaded yet"
         states.append(AudioState(url, "", "failed" if failure else "new", users, None, None, (why,)))
+    held = _skipped_files(site_audio, urls)
+    for url, why in site_audio.skipped:
+        users = tuple(p.as_posix() for p in site_audio.urls.get(url, []))
+        states.append(AudioState(url, held[url].sha256 if url in held else "", "skipped", users, None, None, (why,)))
+    held_cache, held_outputs = _held_in_use(settings, store, plan_outputs(settings, list(held.values()), site_audio.documents, names))
     outputs = [o for r in plan.recordings for o in r.outputs]
     return SiteState(
         audio=tuple(states),
@@ -133,12 +144,27 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
             + [(d.path, d.error) for d in plan.documents if d.error is not None]
         ),
         warnings=tuple(store.notes + site_audio.warnings),
-        cache_in_use=frozenset(p for r in plan.recordings for p in r.cache.in_use),
-        outputs_in_use=frozenset(_outputs_in_use(settings, plan, site_audio)),
+        cache_in_use=frozenset(p for r in plan.recordings for p in r.cache.in_use) | held_cache,
+        outputs_in_use=frozenset(_outputs_in_use(settings, plan, site_audio)) | held_outputs,
     )
 
 
 STALE = ("missing", "out of date")  # verdicts of the files a build (re)writes
+
+
+def _skipped_files(site_audio: SiteAudio, urls: UrlIndex) -> dict[str, AudioFile]:
+    """The skipped URLs whose content the URL index knows (a build with remote audio on would use it)."""
+    records = {url: urls.get(url) for url, _ in site_audio.skipped}
+    return {url: AudioFile.remote(url, r.sha256, r.size, r.kind) for url, r in records.items() if r is not None}
+
+
+def _held_in_use(settings: Settings, store: Store, plans: list[RenderPlan]) -> tuple[frozenset[str], frozenset[str]]:
+    """What gc keeps for skipped URLs (in use, but no build decides how now): every cache entry of
+    their content, whatever its settings, and their planned outputs. Planned after the site's own
+    recordings, so they never take a name from those."""
+    cache = store.cache()
+    entries = {p.relative_to(cache.root).as_posix() for plan in plans for p in cache.entries_of(plan.audio.sha256)}
+    return frozenset(entries), frozenset(rel for plan in plans for rel in planned_paths(settings, plan))
 
 
 def _outputs_in_use(settings: Settings, plan: Plan, site_audio: SiteAudio) -> set[str]:

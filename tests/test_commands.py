@@ -52,7 +52,7 @@ def test_status_json(built_site: Path, capsys: pytest.CaptureFixture[str]) -> No
     shutil.copyfile(FIXTURES / "cards-003.wav", built_site / "assets/audio/one.wav")
     assert main(["status", str(built_site), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["counts"] == {"new": 0, "changed": 1, "failed": 0, "stale": 0, "cached": 1}
+    assert data["counts"] == {"new": 0, "changed": 1, "failed": 0, "stale": 0, "skipped": 0, "cached": 1}
     assert {a["path"]: a["state"] for a in data["audio"]} == {"assets/audio/one.wav": "changed", "assets/audio/two.wav": "cached"}
 
 
@@ -303,3 +303,104 @@ def test_a_document_named_with_a_newline_is_one_line_everywhere(built_site: Path
         lines = [line for line in (done.stdout + done.stderr).splitlines() if "missing.mp3" in line]
         assert len(lines) == 1 and "_posts/2026-01-03-bad\\npost.md: " in lines[0], (command, done.stdout, done.stderr)
     assert said["build"].returncode == 1 and said["check"].returncode == 1
+
+
+# ---------------------------------------------------------------- asr.remote: off is an opt-out, not a failure
+
+REMOTE_CLIP = "cards-001.wav"
+KNOWN_URL = "https://cdn.example.invalid/media/known.wav"  # .invalid: never resolvable, and never asked
+UNKNOWN_URLS = [f"https://cdn.example.invalid/media/ep{n}.mp3" for n in range(3)]
+
+
+@pytest.fixture
+def remote_site(tmp_path: Path) -> Path:
+    """A site whose posts link audio by URL: one URL built earlier (index, cache, outputs, front matter),
+    three never fetched. Built without network: the URL index knows the first one's content."""
+    from jekyll_asr.build import build, scan_site, word_settings
+    from jekyll_asr.cache import settings_key
+    from jekyll_asr.state import candidate_engines
+    from jekyll_asr.statindex import StatIndex
+    from jekyll_asr.urlindex import UrlIndex, UrlRecord
+
+    files: dict[str, str] = {"_config.yml": "title: T\nasr:\n  model: tiny.en\n  language: en\n  formats: [md, vtt]\n"}
+    for n, url in enumerate([KNOWN_URL, *UNKNOWN_URLS]):
+        files[f"_posts/2026-01-0{n + 1}-ep{n}.md"] = f"---\ntitle: Ep {n}\naudio: {url}\n---\nNotes.\n"
+    site = make_site(tmp_path / "site", files)
+    settings = load_settings(site)
+    data = (FIXTURES / REMOTE_CLIP).read_bytes()
+    index = UrlIndex.load(settings.urls_path)
+    index.record(KNOWN_URL, UrlRecord(hash_file(FIXTURES / REMOTE_CLIP), len(data), "wav"))
+    index.save()
+    engine, _ = candidate_engines(settings)
+    ws = word_settings(settings, engine, None)
+    transcript = Transcript((Segment(0.0, 1.5, "ten of clubs"),), "en", 1.5, settings.model, engine)
+    TranscriptCache(settings.cache_path).put(hash_file(FIXTURES / REMOTE_CLIP), settings_key(ws), ws, transcript, AudioTags())
+    assert scan_site(settings, StatIndex(settings.state_path / "unused.json")).pending == UNKNOWN_URLS
+    assert build(settings, transcribe=False, say=lambda m: None).failed == []  # the known URL rendered from the cache
+    return site
+
+
+def test_remote_off_skips_linked_audio_and_build_check_gc_pass(remote_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Protection: ``asr.remote: off`` (skip remote audio, on purpose) exits 0 from build, check and gc, says
+    so in one line, and gc keeps the skipped URLs' transcripts and outputs. Without it every linked URL is an
+    ``error:`` line, build and check exit 1 and gc refuses to run, so a site that opts out cannot pass CI."""
+    settings = load_settings(remote_site)
+    entries = {p.relative_to(remote_site).as_posix() for p in TranscriptCache(settings.cache_path).entries()}
+    manifest = set(json.loads((remote_site / ".jekyll-asr/outputs.json").read_text())["files"])
+    assert entries and manifest and all((remote_site / rel).is_file() for rel in manifest)
+    posts = {p.name: p.read_text() for p in (remote_site / "_posts").iterdir()}
+    capsys.readouterr()
+
+    assert main(["build", "--remote", "off", str(remote_site)]) == 0
+    out, err = capsys.readouterr()
+    assert "error" not in out + err
+    assert [line for line in (out + err).splitlines() if "skipped" in line] == [
+        line for line in out.splitlines() if "4 remote audio files skipped (asr.remote: off)" in line
+    ] != []
+    assert main(["build", "--remote", "off", "--json", str(remote_site)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["failed"] == [] and sorted(data["skipped"]) == sorted([KNOWN_URL, *UNKNOWN_URLS]) and data["exit_code"] == 0
+    assert {p.name: p.read_text() for p in (remote_site / "_posts").iterdir()} == posts  # no post touched
+
+    assert main(["check", "--remote", "off", str(remote_site)]) == 0
+    assert "remote audio files skipped" in capsys.readouterr().out
+
+    assert main(["status", "--remote", "off", str(remote_site)]) == 0
+    out = capsys.readouterr().out
+    states = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.startswith("https://")}
+    assert states == dict.fromkeys([KNOWN_URL, *UNKNOWN_URLS], "skipped")
+
+    assert main(["gc", "--remote", "off", str(remote_site)]) == 0
+    capsys.readouterr()
+    assert {p.relative_to(remote_site).as_posix() for p in TranscriptCache(settings.cache_path).entries()} == entries
+    assert set(json.loads((remote_site / ".jekyll-asr/outputs.json").read_text())["files"]) == manifest
+    assert all((remote_site / rel).is_file() for rel in manifest)
+    assert main(["check", str(remote_site), "--remote", "download", "-q"]) == 1  # the unknown URLs still need a build
+    capsys.readouterr()
+
+
+def test_status_headline_counts_what_documents_link(tmp_path: Path, remote_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Protection: the headline of ``status`` counts the audio documents link, even when none of it can be
+    used (skipped, a Git LFS pointer, a missing file). Without it the first line says "no document links audio"
+    with a README hint, and then lists the very posts that link audio: the reader is told to fix the wrong thing."""
+    lfs = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
+    site = make_site(tmp_path / "lfs", {
+        "_config.yml": "title: T\nasr:\n  model: tiny.en\n",
+        "assets/audio/ep1.mp3": lfs,
+        "_posts/2026-01-01-one.md": "---\ntitle: One\naudio: /assets/audio/ep1.mp3\n---\nHi.\n",
+        "_posts/2026-01-02-two.md": "---\ntitle: Two\naudio: /assets/audio/gone.mp3\n---\nHi.\n",
+    })
+    capsys.readouterr()
+    assert main(["status", str(site)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "0 audio files available; 2 problems with the audio documents link (below)", out
+    assert not any("no document links audio" in line or "README" in line for line in out)
+    assert len([line for line in out if line.startswith("problem: _posts/")]) == 2
+
+    assert main(["status", "--remote", "off", str(remote_site)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "4 audio files: 4 skipped (asr.remote: off)" in out and not any("no document links audio" in line for line in out)
+
+    empty = make_site(tmp_path / "empty", {"_config.yml": "title: T\n", "index.md": "---\ntitle: Home\n---\nHi.\n"})
+    assert main(["status", str(empty)]) == 0
+    assert capsys.readouterr().out.startswith("0 audio files: no document links audio and no audio file was found\n")

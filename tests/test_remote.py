@@ -32,7 +32,7 @@ from jekyll_asr.remote import (
 )
 
 from .audioserver import LAST_MODIFIED, AudioServer, Request, Served, etag_of
-from .sitefactory import FIXTURES
+from .sitefactory import FIXTURES, make_site
 
 WELCOME = (FIXTURES / "welcome.mp3").read_bytes()
 EPISODE = (FIXTURES / "episode-12.mp3").read_bytes()
@@ -348,6 +348,73 @@ def test_no_network_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert error_of(lambda: fetcher(tmp_path, retries=0).fetch(url)) == f"{url}: no network (cannot resolve host podcast.example.com)"
 
 
+@pytest.fixture
+def invalid_hosts_unresolvable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``*.invalid`` never resolves (RFC 6761), even behind a resolver that answers every name."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.usefixtures("invalid_hosts_unresolvable")
+def test_an_unresolvable_host_is_asked_once_for_all_its_urls(server: AudioServer, tmp_path: Path) -> None:
+    """Protection: a host that cannot be resolved costs one try per build, not (1 + retries) per URL, and
+    every URL on it fails with the same one line; other hosts are untouched. Without it 150 episodes on a
+    CDN with no network take minutes of retries and backoff to say "no network" 150 times."""
+    dead = [f"https://cdn.nohost.invalid/ep{n}.mp3" for n in range(6)]
+    good = server.url + "/welcome.mp3"
+    f = fetcher(tmp_path, retries=3, backoff=0.01)
+    results = dict(f.fetch_many([*dead, good]))
+    assert isinstance(results[good], Fetched) and results[good].record.sha256 == sha(WELCOME)
+    assert {u: str(results[u]) for u in dead} == {u: f"{u}: no network (cannot resolve host cdn.nohost.invalid)" for u in dead}
+    assert f.requests_made == 2  # one try for the whole unresolvable host, none retried; one for the server
+
+
+def test_connection_refused_fails_the_rest_of_that_host_at_once(tmp_path: Path) -> None:
+    """Protection: once a host refused a URL (after its retries), its other URLs fail at once with the same
+    line instead of each spending its own retries. Without it a site of 150 episodes on a host that is down
+    waits through 150 rounds of backoff."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the block ends: nothing listens there
+    urls = [f"http://127.0.0.1:{port}/ep{n}.mp3" for n in range(5)]
+    f = fetcher(tmp_path, retries=1, backoff=0.01)
+    results = dict(f.fetch_many(urls))
+    assert {u: str(results[u]) for u in urls} == {u: f"{u}: connection refused (2 tries)" for u in urls}
+    assert f.requests_made == 2  # the first URL's try and its one retry; the rest not sent
+
+
+def test_retries_leave_one_line_per_url_even_quiet(server: AudioServer, tmp_path: Path) -> None:
+    """Protection: urllib3's own log lines (``Retrying (CountingRetry(total=2, ...)) after connection broken``)
+    never reach the terminal: a failed URL is one ``error:`` line, with ``-q`` too. Without it each URL adds
+    three lines of library internals on top of its error, and ``-q`` does not silence them."""
+    from .integrity import cli
+
+    def hang_up(handler: Any) -> None:  # no answer at all: the client sees the connection closed, and retries
+        handler.close_connection = True
+
+    server.routes["/drop.mp3"] = hang_up
+    dropped, unresolvable = server.url + "/drop.mp3", "https://cdn.nohost.invalid/ep1.mp3"
+    config = f"title: T\nasr:\n  model: tiny.en\n  downloads_dir: {tmp_path / 'downloads'}\n"
+    posts = {f"_posts/2026-01-0{n}-ep{n}.md": f"---\ntitle: Ep {n}\naudio: {url}\n---\nNotes.\n" for n, url in ((1, dropped), (2, unresolvable))}
+    site = make_site(tmp_path / "site", {"_config.yml": config, **posts})
+    proc = cli(site, "-q")
+    lines = (proc.stdout + proc.stderr).splitlines()
+    assert proc.returncode == 1
+    assert len(server.hits("/drop.mp3")) > 1  # it was retried: the lines below are what is left of it
+    errors = sorted(line for line in lines if line.startswith("error:"))
+    assert errors == [
+        f"error: {dropped}: the server closed the connection without answering (4 tries) (linked from _posts/2026-01-01-ep1.md)",
+        f"error: {unresolvable}: no network (cannot resolve host cdn.nohost.invalid) (linked from _posts/2026-01-02-ep2.md)",
+    ]
+    assert len(lines) == 3 and lines[2].startswith("jekyll-asr: ") and "2 failed" in lines[2], lines
+
+
 def test_tls_error(server: AudioServer, tmp_path: Path) -> None:
     url = server.url.replace("http://", "https://") + "/welcome.mp3"
     assert error_of(lambda: fetcher(tmp_path).fetch(url)).startswith(f"{url}: TLS error: ")
@@ -438,3 +505,30 @@ def test_stopping_fetch_many_stops_the_downloads(server: AudioServer, tmp_path: 
 def test_importing_the_module_does_not_import_requests() -> None:
     code = "import sys, jekyll_asr.remote; sys.exit('requests' in sys.modules or 'urllib3' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0  # a no-op build stays cheap
+
+
+def test_the_fetch_counter_counts_only_what_was_fetched(server: AudioServer, tmp_path: Path) -> None:
+    """Protection: the ``fetched N/M`` progress line counts downloads that succeeded, so it never says
+    ``fetched 179/179`` while 178 failed. Without it every failure advances the count, and the one line a
+    user watches reports a complete download of an archive that mostly failed."""
+    from jekyll_asr.build import Progress, build, word_settings
+    from jekyll_asr.cache import TranscriptCache, settings_key
+    from jekyll_asr.config import load_settings
+    from jekyll_asr.state import candidate_engines
+    from jekyll_asr.transcript import AudioTags, Segment, Transcript
+
+    clip = (FIXTURES / "cards-001.wav").read_bytes()
+    server.routes["/zz-ok.wav"] = Served(clip, content_type="audio/wav")
+    urls = [f"{server.url}/gone{n}.mp3" for n in range(8)] + [server.url + "/zz-ok.wav"]  # 404s first, a round of their own
+    config = f"title: T\nasr:\n  model: tiny.en\n  language: en\n  downloads_dir: {tmp_path / 'downloads'}\n"
+    posts = {f"_posts/2026-01-{n + 1:02d}-ep{n}.md": f"---\ntitle: Ep {n}\naudio: {url}\n---\nNotes.\n" for n, url in enumerate(urls)}
+    site = make_site(tmp_path / "site", {"_config.yml": config, **posts})
+    settings = load_settings(site)
+    engine, _ = candidate_engines(settings)
+    ws = word_settings(settings, engine, None)  # its transcript cached: the fetched file needs no model
+    transcript = Transcript((Segment(0.0, 1.5, "ten of clubs"),), "en", 1.5, settings.model, engine)
+    TranscriptCache(settings.cache_path).put(sha(clip), settings_key(ws), ws, transcript, AudioTags())
+    said: list[tuple[str, int, int, int]] = []
+    report = build(settings, progress=Progress(fetched=lambda *args: said.append(args)), say=lambda m: None)
+    assert sorted(f.path for f in report.failed) == urls[:8] and not report.model_loaded
+    assert said == [(server.url + "/zz-ok.wav", len(clip), 1, 9)]  # 1 of 9 fetched, not "9/9"

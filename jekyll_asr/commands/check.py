@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..report import EXIT_FAILED, EXIT_OK
     from ..scan import printable
-    from ..state import site_state
+    from ..state import DONE, site_state
 
     state = site_state(settings_from_args(args))
     code = EXIT_OK if state.current else EXIT_FAILED
@@ -32,19 +32,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {rel} was edited by hand; build keeps it", file=sys.stderr)
     for warning in state.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    skipped = sum(1 for a in state.audio if a.state == "skipped")
+    off = f"; {skipped} remote audio file{'s' if skipped != 1 else ''} skipped (asr.remote: off)" if skipped else ""
     if state.current:
         if not args.quiet:
-            n = len(state.audio)
-            print(f"jekyll-asr: {n} of {n} transcript{'s' if n != 1 else ''} up to date")
+            n = len(state.audio) - skipped
+            print(f"jekyll-asr: {n} of {n} transcript{'s' if n != 1 else ''} up to date{off}")
         return code
     lines = []
     for a in state.audio:
-        if a.state != "cached":
+        if a.state not in DONE:
             lines.append(f"  {a.path}: {a.state}: {'; '.join(a.reasons)}")
     lines += [f"  {printable(path)}: {printable(message)}" for path, message in state.problems]
-    stale = [a for a in state.audio if a.state != "cached"]
-    head = f"jekyll-asr: {len(stale)} of {len(state.audio)} audio files need `jekyll-asr build`"
+    stale = [a for a in state.audio if a.state not in DONE]
+    head = f"jekyll-asr: {len(stale)} of {len(state.audio) - skipped} audio files need `jekyll-asr build`"
     if state.problems:
         head += f", {len(state.problems)} problem{'s' if len(state.problems) != 1 else ''}"
-    print("\n".join([head + ":", *lines]), file=sys.stderr)
+    print("\n".join([head + off + ":", *lines]), file=sys.stderr)
     return code

@@ -51,9 +51,7 @@ def status_table(state: SiteState, *, verbose: bool = False) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) if i in (0, 1) else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=False))) + "  " + r[4]
              for r in rows]
-    counts = state.counts()
-    parts = [f"{n} {name}" for name, n in counts.items() if n]
-    summary = f"{len(state.audio)} audio file{'s' if len(state.audio) != 1 else ''}" + (f": {', '.join(parts)}" if parts else "")
+    summary = _headline(state)
     lines.append(summary)
     if verbose:
         lines += [f"why: {a.path}: {'; '.join(a.reasons)}" for a in state.audio if a.reasons]
@@ -64,7 +62,20 @@ def status_table(state: SiteState, *, verbose: bool = False) -> str:
     if unlinked:
         lines.append(f"not shown on any page ({len(unlinked)}): {', '.join(unlinked[:_NAMED])}{' …' if len(unlinked) > _NAMED else ''}")
         lines.append("  (no document links this audio; link it from a post, e.g. `audio: /path/to/file.mp3`, or exclude it: asr.exclude)")
-    if not state.audio:
-        lines = [summary + ": no document links audio and no audio file was found", *lines[len(rows) + 1:]]
-        lines.append("  (see README, 'Sites you already have', for the keys, folders and URLs recognised)")
+    if not state.audio:  # the headline first, then the problems
+        lines = lines[len(rows) :]
+        if not state.problems:
+            lines.append("  (see README, 'Sites you already have', for the keys, folders and URLs recognised)")
     return "\n".join(lines)
+
+
+def _headline(state: SiteState) -> str:
+    """What documents link, counted: files by state (skipped ones too), and the links that cannot be used."""
+    n, problems = len(state.audio), len(state.problems)
+    said = f"{problems} problem{'s' if problems != 1 else ''}"
+    if not n:
+        if problems:
+            return f"0 audio files available; {said} with the audio documents link (below)"
+        return "0 audio files: no document links audio and no audio file was found"
+    parts = [f"{k} {name}" + (" (asr.remote: off)" if name == "skipped" else "") for name, k in state.counts().items() if k]
+    return f"{n} audio file{'s' if n != 1 else ''}: {', '.join(parts)}" + (f"; {said} (below)" if problems else "")

@@ -45,6 +45,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from jekyll_asr.build import build
 from jekyll_asr.cli import main as cli_main
 from jekyll_asr.config import load_settings
+from jekyll_asr.errors import UsageError
 from jekyll_asr.gc import collect_garbage
 
 from .integrity import check_site_files, edit_front_matter, front_matter, is_hidden_temp, newline, plain_words, tree_stamps, user_files, without_key
@@ -73,10 +74,11 @@ SITE = {
     "_config.yml": config_text(),
     "assets/audio/ep-a.wav": Fixture("cards-001.wav"),
     "assets/audio/ep-b.wav": Fixture("cards-002.wav"),
-    "assets/audio/ep-c.wav": Fixture("cards-003.wav"),  # linked by no page: found by the include glob
+    "assets/audio/ep-c.wav": Fixture("cards-003.wav"),
+    "assets/audio/ep-d.wav": Fixture("cards-004.wav"),  # linked by no page: found by the include glob
     POSTS[0]: "---\n# keep me\ntitle: First\naudio: /assets/audio/ep-a.wav\n---\nFirst.\n\n{% include {{ page.transcript.include }} %}\n",
     POSTS[1]: "\ufeff---\r\ntitle: \"Second\"\r\naudio: /assets/audio/ep-b.wav\r\ntags: [x, y]\r\n---\r\nCRLF body.\r\n",
-    POSTS[2]: "---\ntitle: About\n---\nNo audio yet.\n",
+    POSTS[2]: "---\ntitle: About\naudio: /assets/audio/ep-c.wav\n---\nA page, not a post.\n",
     "notes/readme.txt": "the author's own file\n",
 }
 
@@ -104,7 +106,7 @@ class SiteMachine(RuleBasedStateMachine):
         self.outside = make_site(self.root / "outside", {"sentinel.txt": "never touched\n", "deep/x.wav": Fixture("cards-004.wav")})
         self.outside_before = tree_stamps(self.outside)
         self.model = user_files(self.site, TOOL_DIRS, KEY)
-        self.clips = {"ep-a": "cards-001.wav", "ep-b": "cards-002.wav", "ep-c": "cards-003.wav"}
+        self.clips = {"ep-a": "cards-001.wav", "ep-b": "cards-002.wav", "ep-c": "cards-003.wav", "ep-d": "cards-004.wav"}
         self.leftovers: set[str] = set()  # hidden temp files killed builds left outside the tool's folders
         self.edited: dict[str, bytes] = {}  # generated files edited by hand: path -> the author's bytes
         self.symlinked: set[str] = set()
@@ -222,13 +224,18 @@ class SiteMachine(RuleBasedStateMachine):
         (self.site / "_config.yml").write_text(config_text(language, formats, pause), encoding="utf-8")
         self._authored(f"change_config({language!r}, {formats!r}, {pause!r})")
 
-    @rule(which=st.sampled_from(("local", "outputs.json")))
-    def forget_state(self, which: str) -> None:
-        """A fresh clone: machine-local state gone, or an outputs manifest never committed."""
-        target = self.site / ".jekyll-asr" / which
-        shutil.rmtree(target, ignore_errors=True) if which == "local" else target.unlink(missing_ok=True)
-        self.manifest_lost |= which == "outputs.json"
-        self._authored(f"forget_state({which!r})")
+    @rule()
+    def forget_local_state(self) -> None:
+        """A fresh clone: the machine-local state (stat index, memo, render index, lock) is gone."""
+        shutil.rmtree(self.site / ".jekyll-asr/local", ignore_errors=True)
+        self._authored("forget_local_state()")
+
+    @rule()
+    def lose_manifest(self) -> None:
+        """A clone where the outputs manifest was never committed."""
+        (self.site / ".jekyll-asr/outputs.json").unlink(missing_ok=True)
+        self.manifest_lost = True
+        self._authored("lose_manifest()")
 
     @rule(victim=st.sampled_from(("_config.yml", POSTS[0], "notes/readme.txt", "../outside/sentinel.txt")))
     def tamper_manifest(self, victim: str) -> None:
@@ -317,7 +324,13 @@ class SiteMachine(RuleBasedStateMachine):
     @rule(force=st.booleans())
     def gc(self, force: bool) -> None:
         self._begin(f"gc(force={force})")
-        collect_garbage(load_settings(self.site), force=force, wait=False, say=quiet)
+        try:
+            collect_garbage(load_settings(self.site), force=force, wait=False, say=quiet)
+        except UsageError:
+            if force or not self._dangling():
+                raise
+            self.healthy = True  # gc refuses while a page links missing audio: its way to keep what that page names
+            return
         self._assert_files("gc", force=force)
         left = self._temps_in_tool_dirs()
         assert not left, f"{self._trail()}: invariant 2: gc left temp files of killed builds in the tool's folders: {sorted(left)}"
@@ -395,21 +408,29 @@ class SiteMachine(RuleBasedStateMachine):
         assert code == 0 or excused, f"{self._trail()}: invariant 3: check exits {code} right after a build: {said}"
         unnamed = sorted(p for p in must_name if code == 0 or p not in said)
         assert not unnamed, f"{self._trail()}: invariant 3: check exits {code} without naming what cannot converge: {unnamed}"
-        kept = collect_garbage(load_settings(self.site), dry_run=True, wait=False, say=quiet).edited
-        unnamed = sorted(r for r in self.edited if (self.site / r).is_file() and r not in state["edited_outputs"] and r not in kept)
-        assert not unnamed, f"{self._trail()}: invariant 3: outputs edited by hand that neither check nor gc names: {unnamed}"
+        if not self._dangling():  # else gc refuses, and check already fails naming the page
+            kept = collect_garbage(load_settings(self.site), dry_run=True, wait=False, say=quiet).edited
+            named = set().union(*(self._named(rel).values() for rel in POSTS))  # an orphan nobody names blocks nothing
+            unnamed = sorted(r for r in self.edited if r in named and r not in state["edited_outputs"] and r not in kept)
+            assert not unnamed, f"{self._trail()}: invariant 3: outputs edited by hand that neither check nor gc names: {unnamed}"
         self._assert_pages_whole(words=True)
         self.converged = self.healthy = True
+
+    def _named(self, rel: str) -> dict[str, str]:
+        """The generated files a page's managed key names, by format (``md``: the include)."""
+        value = (front_matter(self.site / rel) or {}).get(KEY)
+        if not isinstance(value, dict):
+            return {}
+        named = {"md": f"_includes/{value['include']}"} if value.get("include") else {}
+        return named | {k: unquote(u).lstrip("/") for k, u in (value.get("files") or {}).items()}
 
     def _assert_pages_whole(self, *, words: bool) -> None:
         """Invariant 3: what a page's managed key names exists and holds the words of the audio it names."""
         for rel in POSTS:
             data = front_matter(self.site / rel) or {}
-            value = data.get(KEY)
+            value, named = data.get(KEY), self._named(rel)
             if not isinstance(value, dict):
                 continue
-            named = {"md": f"_includes/{value['include']}"} if value.get("include") else {}
-            named |= {k: unquote(u).lstrip("/") for k, u in (value.get("files") or {}).items()}
             missing = sorted(n for n in named.values() if not (self.site / n).is_file())
             assert not missing, f"{self._trail()}: invariant 3: {rel}'s {KEY}: names files that do not exist: {missing}"
             audio = data.get("audio")

@@ -18,7 +18,10 @@ a tampered manifest, a symlinked page and gc. After every step it asserts:
 
 The cache is seeded once with every clip's transcript but one, so most builds never load
 the model. CI runs a few derandomized examples; ``JEKYLL_ASR_INVARIANT_EXAMPLES=200`` runs
-more, with random seeds (a failure prints its ``@reproduce_failure`` blob).
+more, with random seeds (a failure prints its ``@reproduce_failure`` blob), and
+``JEKYLL_ASR_INVARIANT_STEPS=30`` longer sequences. ``JEKYLL_ASR_INVARIANT_SKIP=rule,rule``
+leaves rules out, to look past a failure already being fixed. Every failure message
+starts with the steps that led to it.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ UNCACHED = "goforward.wav"  # not in the seeded cache: a build that meets it loa
 AUDIO = ("ep-a", "ep-b", "ep-c", "ep-d")
 POSTS = ("_posts/2026-01-01-first.md", "_posts/2026-01-02-second.md", "about.md")
 EXAMPLES = int(os.environ.get("JEKYLL_ASR_INVARIANT_EXAMPLES") or 0)
+STEPS = int(os.environ.get("JEKYLL_ASR_INVARIANT_STEPS") or 15)
 SKIP = tuple(s for s in os.environ.get("JEKYLL_ASR_INVARIANT_SKIP", "").split(",") if s)  # rule names left out of a run
 
 
@@ -469,7 +473,7 @@ def test_random_sequences_keep_the_invariants(warm_cache: tuple[Path, dict[str, 
     machine = type("SiteMachineRun", (SiteMachine,), dict.fromkeys(SKIP))  # a rule set to None is no rule
     run_state_machine_as_test(machine, settings=settings(
         max_examples=EXAMPLES or 10,
-        stateful_step_count=15,
+        stateful_step_count=STEPS,
         deadline=None,
         derandomize=not EXAMPLES,
         database=None,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -135,3 +136,76 @@ def popen_build(site: Path, *args: str) -> tuple[subprocess.Popen, LineReader]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     return proc, LineReader(proc.stderr)
+
+
+# ---------------------------------------------------------------- invariants (tests/test_invariants.py)
+
+
+def is_hidden_temp(rel: str) -> bool:
+    """A hidden ``*.tmp`` name: what a killed ``atomic_write`` may leave (whatever its exact pattern)."""
+    name = rel.rsplit("/", 1)[-1]
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def plain_words(text: str) -> str:
+    """Lowercase words only: a transcript compared across formats, paragraphs and case corrections."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def without_key(data: bytes, key: str) -> bytes:
+    """``data`` with the top-level ``key:`` of its front matter and that key's indented lines taken out.
+
+    Written independently of jekyll_asr.frontmatter: what is left is the author's, byte for byte.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].lstrip("\ufeff").rstrip() != "---":
+        return data
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        return data
+    kept, skipping = [lines[0]], False
+    for line in lines[1:end]:
+        if line.startswith(f"{key}:"):
+            skipping = True
+        elif not (skipping and line[:1] in (" ", "\t")):
+            skipping = False
+            kept.append(line)
+    return "".join(kept + lines[end:]).encode("utf-8")
+
+
+def user_files(site: Path, tool_dirs: tuple[str, ...], key: str) -> dict[str, bytes]:
+    """Every file and folder of ``site`` outside ``tool_dirs`` (folders as ``name/``: b""),
+    documents with ``key`` taken out of their front matter; the tool folders' parents are left
+    out as folders (a build may create ``_includes/`` to hold its own folder)."""
+    parents = {p.as_posix() for d in tool_dirs for p in Path(d).parents if p.as_posix() != "."}
+    out: dict[str, bytes] = {}
+    for path in sorted(site.rglob("*")):
+        rel = path.relative_to(site).as_posix()
+        if any(rel == d or rel.startswith(d + "/") for d in tool_dirs):
+            continue
+        if path.is_symlink() or path.is_file():
+            data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+            out[rel] = without_key(data, key) if path.suffix in (".md", ".markdown", ".html") else data
+        elif rel not in parents:
+            out[rel + "/"] = b""
+    return out
+
+
+def tree_stamps(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and mtime of every file under ``folder``: proof that nothing touched it."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def edit_front_matter(text: str, change: Callable[[list[str]], list[str]]) -> str:
+    """``text`` with ``change(lines) -> lines`` applied to its front matter lines (line ends kept)."""
+    lines = text.splitlines(keepends=True)
+    end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == "---")
+    return "".join([lines[0], *change(lines[1:end]), *lines[end:]])
+
+
+def newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"

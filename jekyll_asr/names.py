@@ -89,14 +89,17 @@ def previous_name(managed: Any) -> str | None:
     return None
 
 
-def assign(wanted: list[tuple[str, list[str], list[str]]], index: NameIndex) -> dict[str, str]:
+def assign(wanted: list[tuple[str, list[str], list[str]]], index: NameIndex, present: set[str] | None = None) -> dict[str, str]:
     """A name for each recording: the one remembered for any of its files, else the first free wanted name.
 
     ``wanted``: (key of the file transcribed, keys of all its encodings, names in
     order of preference). Remembered names are never given to another
-    recording; a new name that is taken gets ``-2``, ``-3``….
+    recording while their audio is ``present`` (a file or a link still in the
+    site); a name whose audio is gone is free, so audio renamed together with
+    its post keeps the post's name (and its corrections file). A new name that
+    is taken gets ``-2``, ``-3``….
     """
-    taken = set(index.names.values())
+    taken = {name for key, name in index.names.items() if present is None or key in present}
     out: dict[str, str] = {}
     for key, keys, _ in wanted:
         remembered = next((index.names[k] for k in [key, *keys] if k in index.names), None)

@@ -100,7 +100,8 @@ def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Doc
             preferred.append(users[0].name)
         preferred.append(slugify(chosen.path.stem))
         wanted.append((chosen.key, [f.key for f in group], list(dict.fromkeys(preferred))))
-    slugs = assign(wanted, index)
+    present = {f.key for f in files} | {key for d in documents for key in d.audio}
+    slugs = assign(wanted, index, present)
     plans = []
     for group in groups:
         chosen = best_source(group)

@@ -39,6 +39,34 @@ def test_document_names_and_names_already_in_use() -> None:
     assert previous_name("hand-written text") is None
 
 
+def test_audio_renamed_with_its_post_keeps_the_posts_name_and_corrections(tmp_path: Path) -> None:
+    """Protection: names.assign frees a name only when its audio is gone from the site. Without it
+    the old key still holds "first" during the build that sees the rename, the episode becomes
+    ``moved.*`` and its corrections file (``first.yml``) silently stops applying."""
+    from .test_site import CONFIG, quiet_build, seed
+
+    site = make_site(tmp_path, {
+        "_config.yml": CONFIG,
+        "assets/audio/ep-a.wav": Fixture("cards-004.wav"),
+        "_posts/2026-01-01-first.md": "---\ntitle: First\naudio: /assets/audio/ep-a.wav\n---\n",
+        "_transcript_corrections/first.yml": "corrections: {five: FIVE}\n",
+    })  # fmt: skip
+    seed(site, "assets/audio/ep-a.wav", text="five five")
+    assert quiet_build(site).failed == []
+    assert "FIVE FIVE" in (site / "_includes/transcripts/first.md").read_text()
+    (site / "assets/audio/ep-a.wav").rename(site / "assets/audio/moved.wav")
+    post = site / "_posts/2026-01-01-first.md"
+    post.write_text(post.read_text().replace("ep-a.wav", "moved.wav"))
+    report = quiet_build(site)
+    assert report.failed == []
+    assert _value(site, "_posts/2026-01-01-first.md")["include"] == "transcripts/first.md"
+    assert "FIVE FIVE" in (site / "_includes/transcripts/first.md").read_text()
+    assert not list((site / "_includes/transcripts").glob("moved*"))
+    # while the old audio is still there, its name is never given away
+    index = NameIndex(tmp_path / "n.json", {"old.wav": "first"})
+    assert assign([("new.wav", ["new.wav"], ["first"])], index, {"old.wav", "new.wav"}) == {"new.wav": "first-2"}
+
+
 @pytest.mark.slow
 def test_an_unrelated_file_with_the_same_name_never_renames_an_episode(tmp_path: Path) -> None:
     site = make_site(tmp_path, {

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from . import frontmatter
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import JekyllAsrError
@@ -268,6 +269,29 @@ def plan_documents(settings: Settings, site_audio: SiteAudio, recordings: tuple[
             changes.append(DocumentChange(doc, first, error=str(exc)))
             continue
         changes.append(DocumentChange(doc, first, new_text if new_text != text else None, text=text))
+    return tuple(changes) + _unlinked(settings, site_audio)
+
+
+def _unlinked(settings: Settings, site_audio: SiteAudio) -> tuple[DocumentChange, ...]:
+    """Documents that link no audio any more but still carry the tool's key: a build removes it.
+
+    Only a value the tool wrote (``tool_value``); a document with a problem (a link that
+    does not resolve, audio moved away) keeps its key until the author decides.
+    """
+    using = {d.path.as_posix() for d in site_audio.documents} | {str(path) for path, _ in site_audio.problems}
+    changes = []
+    for doc, value in sorted(site_audio.managed.items()):
+        if doc in using or not tool_value(value):
+            continue
+        try:
+            document_file(settings, Path(doc))
+            text = (settings.site / doc).read_bytes().decode("utf-8")
+            new_text = frontmatter.set_key(text, settings.front_matter_key, None)
+        except (JekyllAsrError, OSError, UnicodeDecodeError) as exc:
+            changes.append(DocumentChange(doc, "", error=f"cannot remove the {settings.front_matter_key!r} key it no longer needs: {exc}"))
+            continue
+        if new_text != text:
+            changes.append(DocumentChange(doc, "", new_text, text=text))
     return tuple(changes)
 
 

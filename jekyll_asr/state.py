@@ -119,7 +119,7 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     failures = load_failures(settings)
     reasons = {r.key: [f"{o.path} is {o.verdict}" for o in r.outputs if o.verdict in STALE] + _unreachable(settings, r) for r in plan.recordings}
     for document in plan.documents:
-        if document.new_text is not None:
+        if document.new_text is not None and document.recording in reasons:
             reasons[document.recording].append(f"front matter key {settings.front_matter_key!r} of {document.path} is out of date")
     states = [_audio_state(settings, r, reasons[r.key], failures) for r in plan.recordings]
     for url in site_audio.pending:  # linked, never fetched: status makes no request

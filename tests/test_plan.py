@@ -194,3 +194,25 @@ def test_entry_made_before_an_upgrade_is_served_with_its_reason(built_site: Path
     plans = plan_outputs(settings, site_audio.files, site_audio.documents, store.names())
     refreshed = make_plan(settings, store=store, site_audio=site_audio, plans=plans, refresh=True)
     assert [r.cache.kind for r in refreshed.recordings] == ["missing", "missing"]  # build --refresh transcribes again
+
+
+def test_a_page_that_stops_linking_audio_loses_the_tools_key_and_nothing_else(tmp_path: Path) -> None:
+    """Protection: plan._unlinked. Without it a page whose author removed its audio link keeps the
+    tool's key for ever, still naming an include and captions of audio it no longer shows (status
+    calls that audio "not shown on any page" while the page shows it). An author's own value and a
+    page whose link merely broke keep theirs."""
+    from .test_site import AUDIO, quiet_build, seeded_site
+
+    post = "---\ntitle: A\n# the author's comment\n" + AUDIO + "---\nBody.\n"
+    site = seeded_site(tmp_path, {"_posts/2026-01-01-a.md": post, "_posts/2026-01-02-mine.md": "---\ntitle: M\ntranscript: my own notes\n---\n"})
+    assert quiet_build(site).failed == []
+    page = site / "_posts/2026-01-01-a.md"
+    assert "transcript:" in page.read_text()
+    page.write_text(page.read_text().replace("\n" + AUDIO, "\n", 1))  # the top-level line only
+    unlinked = page.read_text()
+    report = quiet_build(site)
+    assert report.failed == [] and "_posts/2026-01-01-a.md" in report.documents
+    assert page.read_text() == post.replace(AUDIO, "")  # the key gone, every other byte as the author left it
+    assert page.read_text() != unlinked
+    assert (site / "_posts/2026-01-02-mine.md").read_text() == "---\ntitle: M\ntranscript: my own notes\n---\n"
+    assert quiet_build(site).documents == []  # converged

@@ -35,3 +35,15 @@ def _no_real_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     """A test that writes to ~/.cache by mistake writes to a temp dir instead."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
     monkeypatch.setenv("JEKYLL_ASR_HOME", str(_HOME))
+
+
+@pytest.fixture
+def built_site(tmp_path: Path) -> Path:
+    """A site rendered from a seeded cache (tests/test_state.SITE): outputs and front matter, no model."""
+    from .sitefactory import make_site
+    from .test_state import SITE, render_site, seed_cache
+
+    site = make_site(tmp_path / "site", SITE)
+    seed_cache(site)
+    assert render_site(site).failed == []
+    return site

@@ -21,14 +21,6 @@ from .sitefactory import FIXTURES, make_site
 from .test_state import SITE, render_site, seed_cache
 
 
-@pytest.fixture
-def built_site(tmp_path: Path) -> Path:
-    site = make_site(tmp_path / "site", SITE)
-    seed_cache(site)
-    assert render_site(site).failed == []
-    return site
-
-
 def files_under(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 

@@ -22,17 +22,6 @@ from jekyll_asr.gc import leftover_temp_files
 from jekyll_asr.state import site_state
 from jekyll_asr.store import Store
 
-from .sitefactory import make_site
-from .test_state import SITE, render_site, seed_cache
-
-
-@pytest.fixture
-def built_site(tmp_path: Path) -> Path:
-    site = make_site(tmp_path / "site", SITE)
-    seed_cache(site)
-    assert render_site(site).failed == []
-    return site
-
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

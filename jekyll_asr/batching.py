@@ -1,9 +1,9 @@
 """Short files transcribed together, so their windows share the model's batches.
 
-Whisper pays a full 30 s window for a 3 s clip; an engine that can decode the
-windows of several files in one batch (``transcribe_many``) does a site of
-short clips in fewer, fuller model calls. A file's words and times are the same
-alone or in a group (the engine guarantees it), so grouping is only a matter of
+Whisper pays a full 30 s window for a 3 s clip; the pipeline decodes the
+windows of several files in shared batches (``pipeline.transcribe_many``), so a
+site of short clips takes fewer, fuller model calls. A file's words and times
+are the same alone or in a group (pipeline and engines guarantee it), so grouping is only a matter of
 speed and memory: a group holds at most ``MAX_FILES`` files and ``MAX_SECONDS``
 of audio, all decoded with the same options. Long files (streamed in blocks by
 longform.py) always go alone.
@@ -65,20 +65,21 @@ def transcribe_group(
 ) -> list[tuple[list[Segment], str] | Exception]:
     """(segments, language) per file, or the exception that stopped that file.
 
-    One call when the engine batches across files; when that call fails, each
-    file is tried alone, so the error names the file at fault and the others
-    are still transcribed.
+    One pipeline call for the group; when that call fails, each file is tried
+    alone, so the error names the file at fault and the others are still
+    transcribed.
     """
-    many = getattr(engine, "transcribe_many", None)
-    if many is not None and len(audios) > 1:
+    from .engines import pipeline
+
+    if len(audios) > 1:
         try:
-            return list(many(audios, options))
+            return list(pipeline.transcribe_many(engine, audios, options))
         except Exception as exc:  # any failure: find the file at fault below
             log.debug("a group of %d files failed; transcribing them one by one", len(audios), exc_info=exc)
     results: list[tuple[list[Segment], str] | Exception] = []
     for audio in audios:
         try:
-            results.append(engine.transcribe(audio, options))
+            results.append(pipeline.transcribe(engine, audio, options))
         except Exception as exc:  # reported for this file; the others go on
             results.append(exc)
     return results

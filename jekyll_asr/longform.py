@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .audio import SAMPLE_RATE, decode, decode_chunks, duration
+from .engines import pipeline
 from .transcript import Segment
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def transcribe_path(
         following = next(chunks, None)  # one block ahead: is this the last one?
         block = np.concatenate([carry, chunk]) if carry.size else chunk
         cut = block.size if following is None else quietest_cut(block, search=int(SEARCH_SECONDS * SAMPLE_RATE))
-        found, language = engine.transcribe(block[:cut], options)
+        found, language = pipeline.transcribe(engine, block[:cut], options)
         shift = offset / SAMPLE_RATE
         segments += [Segment(round(s.start + shift, 3), round(s.end + shift, 3), s.text) for s in found]
         carry = block[cut:]
@@ -83,5 +84,5 @@ def transcribe(
     """Segments, language and duration: from ``samples`` when given, else block by block."""
     if samples is None:
         return transcribe_path(engine, path, options)
-    segments, language = engine.transcribe(samples, options)
+    segments, language = pipeline.transcribe(engine, samples, options)
     return segments, language, samples.size / SAMPLE_RATE

@@ -2,7 +2,7 @@
 
 Whisper invents words when it is fed no speech ("Thank you for watching." on
 silence, "Beep beep…" or "." on a tone) and no decoder threshold removes them
-all. So both engines ask this module first: no speech spans means an empty
+all. So the pipeline (engines/pipeline.py) asks this module first, for every engine: no speech spans means an empty
 transcript without running the model at all, and otherwise only the speech
 windows are decoded, with timestamps kept in the original timeline.
 """

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from jekyll_asr import batching
-from jekyll_asr.engines import DecodeOptions
+from jekyll_asr.engines import DecodeOptions, Engine
+from jekyll_asr.errors import EngineError
 from jekyll_asr.transcript import Segment
 
 
@@ -27,61 +27,59 @@ def test_a_long_file_an_undecodable_one_or_new_options_start_a_new_group() -> No
     assert grouped([]) == []
 
 
+OFF = DecodeOptions(vad=False)  # the stub's whole file reaches decode_unsegmented: no VAD model needed
+
+
 class Stub:
-    """An engine whose batched call fails when any file in it is 'bad' (all zeros)."""
+    """An engine (the Protocol, nothing more) that fails on any file that is all zeros."""
 
     name = "stub"
+    multilingual = False
 
     def __init__(self) -> None:
-        self.calls: list[int] = []
+        self.calls: list[float] = []  # first sample of each file decoded, in order
 
-    def transcribe(self, audio, options):
-        self.calls.append(1)
+    def detect_language(self, audio, window):
+        raise AssertionError("an English-only engine is never asked its language")
+
+    def decode(self, jobs, language, options):
+        raise AssertionError("vad: false never decodes windows")
+
+    def decode_unsegmented(self, audio, options):
+        self.calls.append(float(audio[0]))
         if not audio.any():
             raise RuntimeError("cannot decode this one")
         return [Segment(0.0, 1.0, f"{audio[0]:g}")], "en"
 
-    def transcribe_many(self, audios, options):
-        self.calls.append(len(audios))
-        return [self.transcribe(a, options) for a in audios]
-
 
 def test_a_failing_group_is_retried_file_by_file() -> None:
+    """Protection: one bad file in a group does not cost the others their transcripts;
+    without the retry every file of the group would be reported failed."""
     engine = Stub()
     audios = [np.full(16, 1.0), np.zeros(16), np.full(16, 3.0)]
-    results = batching.transcribe_group(engine, audios, DecodeOptions())
+    results = batching.transcribe_group(engine, audios, OFF)
     assert [r[0][0].text if not isinstance(r, Exception) else "error" for r in results] == ["1", "error", "3"]
-    assert isinstance(results[1], RuntimeError)
-    assert engine.calls[0] == 3  # one call for the group first
+    assert isinstance(results[1], EngineError) and "stub failed" in str(results[1])
+    assert engine.calls == [1.0, 0.0, 1.0, 0.0, 3.0]  # the group first (stopped at the bad file), then one by one
 
 
-def test_an_engine_without_transcribe_many_gets_one_file_at_a_time() -> None:
-    class Single:
-        name = "single"
+def test_the_stub_is_an_engine() -> None:
+    """Protection: the Protocol is all an engine needs; a stub missing ``decode`` is not one."""
+    assert isinstance(Stub(), Engine)
 
-        def __init__(self):
-            self.calls = 0
+    class NoDecode:
+        name, multilingual = "partial", False
 
-        def transcribe(self, audio, options):
-            self.calls += 1
-            return [], "en"
+        def detect_language(self, audio, window):
+            return "en"
 
-    engine = Single()
-    assert batching.transcribe_group(engine, [np.ones(4)] * 3, DecodeOptions()) == [([], "en")] * 3
-    assert engine.calls == 3
-
-
-@pytest.mark.parametrize("count", [1, 2])
-def test_one_file_never_needs_the_batched_call(count: int) -> None:
-    engine = Stub()
-    batching.transcribe_group(engine, [np.ones(4)] * count, DecodeOptions())
-    assert engine.calls == ([1] if count == 1 else [2, 1, 1])
+    assert not isinstance(NoDecode(), Engine)
 
 
 def test_a_batch_gives_each_short_file_its_seconds_and_a_long_files_error_to_that_file(tmp_path) -> None:
     engine = Stub()
-    found = batching.transcribe_batch(engine, [(tmp_path / "a.wav", np.full(8000, 1.0)), (tmp_path / "b.wav", np.zeros(32000))], DecodeOptions())
+    found = batching.transcribe_batch(engine, [(tmp_path / "a.wav", np.full(8000, 1.0)), (tmp_path / "b.wav", np.zeros(32000))], OFF)
     assert found[0] == ([Segment(0.0, 1.0, "1")], "en", 0.5)
-    assert isinstance(found[1], RuntimeError)
-    (long,) = batching.transcribe_batch(engine, [(tmp_path / "missing.mp3", None)], DecodeOptions())
+    assert isinstance(found[1], EngineError)
+    (long,) = batching.transcribe_batch(engine, [(tmp_path / "missing.mp3", None)], OFF)
     assert isinstance(long, Exception) and "missing.mp3" in str(long)

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from jekyll_asr.audio import SAMPLE_RATE, decode
-from jekyll_asr.engines import DecodeOptions
+from jekyll_asr.engines import DecodeOptions, pipeline
+from jekyll_asr.engines.windows import WindowJob
 from jekyll_asr.longform import quietest_cut, transcribe_path
 from jekyll_asr.transcript import Segment
+from jekyll_asr.vad import Span
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -24,14 +26,24 @@ def test_cut_lands_in_the_pause() -> None:
 
 
 class RecordingEngine:
-    """Stands in for the model only to record what it was given (the real models are tested elsewhere)."""
+    """Stands in for the model only to record what it was given (the real models are tested elsewhere).
+
+    With ``vad: false`` the pipeline hands each block whole to ``decode_unsegmented``.
+    """
 
     name = "recording"
+    multilingual = False
 
     def __init__(self) -> None:
         self.blocks: list[int] = []
 
-    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+    def detect_language(self, audio: np.ndarray, window: Span) -> str:
+        raise AssertionError("an English-only engine is never asked its language")
+
+    def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
+        raise AssertionError("vad: false never decodes windows")
+
+    def decode_unsegmented(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
         self.blocks.append(audio.size)
         return [Segment(0.5, audio.size / SAMPLE_RATE - 0.5, f"block {len(self.blocks)}")], "en"
 
@@ -39,7 +51,8 @@ class RecordingEngine:
 def test_blocks_cover_the_file_once_in_order() -> None:
     engine = RecordingEngine()
     path = FIXTURES / "episode-12.mp3"
-    segments, _language, duration = transcribe_path(engine, path, DecodeOptions(language="en"), block_seconds=20.0)
+    options = DecodeOptions(language="en", vad=False)
+    segments, _language, duration = transcribe_path(engine, path, options, block_seconds=20.0)
     whole = decode(path)
     assert sum(engine.blocks) == whole.size  # every sample once, nothing dropped or repeated
     assert len(engine.blocks) >= 3 and max(engine.blocks) <= 40 * SAMPLE_RATE  # never the whole file at once
@@ -56,7 +69,7 @@ def test_blocked_words_are_as_good_as_whole_file_words() -> None:
     engine = load_engine("faster-whisper", "tiny.en", device="cpu")
     options = DecodeOptions(language="en")
     path = FIXTURES / "episode-12.mp3"
-    whole, _ = engine.transcribe(decode(path), options)
+    whole, _ = pipeline.transcribe(engine, decode(path), options)
     blocked, _, _ = transcribe_path(engine, path, options, block_seconds=25.0)
     import re
 

@@ -12,12 +12,13 @@ import importlib.util
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import ConfigError, EngineError
 from ..transcript import Segment
-from ..vad import DEFAULT_VAD
+from ..vad import DEFAULT_VAD, Span
 from .guards import MAX_COMPRESSION_RATIO, MAX_REPEATS
+from .windows import WindowJob
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,13 +77,37 @@ class DecodeOptions:
         return data
 
 
+@runtime_checkable
 class Engine(Protocol):
-    """A loaded model that turns 16 kHz mono float32 audio into timed segments."""
+    """A loaded model that decodes speech windows of 16 kHz mono float32 audio.
+
+    Everything around the model (VAD, windows, which language, the rounds that
+    re-decode an unheard tail, times back on the original timeline, loop
+    guards) runs once for every engine in engines/pipeline.py; an engine only
+    decodes.
+    """
 
     name: str
 
-    def transcribe(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
-        """Segments in time order (original timeline) and the language code."""
+    @property
+    def multilingual(self) -> bool:
+        """False for an English-only model, whose language is always "en"."""
+        ...
+
+    def detect_language(self, audio: NDArray[np.float32], window: Span) -> str:
+        """The language code of ``audio`` (a file's packed samples); ``window`` is its first speech window."""
+        ...
+
+    def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
+        """Segments per job, in the packed timeline of each job's file; the engine picks the batches.
+
+        A job's segments must not depend on the other jobs in the call (the cache
+        promises a file the same words alone or in company).
+        """
+        ...
+
+    def decode_unsegmented(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
+        """``vad: false``: the model's own long-form loop over non-empty ``audio``; (segments, language)."""
         ...
 
 

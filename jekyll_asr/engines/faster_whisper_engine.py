@@ -2,23 +2,22 @@
 
 Decoding is deterministic: one temperature (0.0), no sampling fallback, and no
 conditioning on the previous window's text (the usual way a Whisper loop
-starts); engines/guards.py drops what loops anyway. VAD (vad.py) runs first: audio
-without speech never reaches the model, long silences are cut short
-(vad.pack: fuller windows, fewer of them), only speech windows are decoded,
-and timestamps are mapped back to the original timeline.
+starts). VAD, windows, the language decision, times back on the original
+timeline and the loop guard run in engines/pipeline.py; this module decodes.
 
-With VAD, every speech window is decoded in batches (``transcribe_many``):
-one encoder call and one beam search for up to ``batch_size`` windows, of one
-file or of several. Short clips cost a full 30 s window each, so batching the
-windows of several clips is where a site of many short files gains (measured
-on the 13 test clips, 2 cores: 1.25-1.4x their one-at-a-time time). A window's tokens do not depend on the
+``decode`` takes speech windows in batches: one encoder call and one beam
+search for up to ``batch_size`` windows, of one file or of several. Short
+clips cost a full 30 s window each, so batching the windows of several clips
+is where a site of many short files gains (measured on the 13 test clips,
+2 cores: 1.25-1.4x their one-at-a-time time). A window's tokens do not depend on the
 other windows in its batch (each row of CTranslate2's batched encoder and beam
 search is computed alone; tests/test_engines.py checks it), and word times are
 aligned per file, so a file's transcript is the same alone or in company.
 On a CPU with AMX, the encoder runs in PyTorch bfloat16 (torch_encoder.py:
 1.6x on the short clips in one call); CTranslate2 keeps the beam search and alignment.
-Without VAD, audio runs through faster-whisper's sequential long-form loop,
-whose no-speech and log-prob thresholds skip what the model calls silence.
+Without VAD (``decode_unsegmented``), audio runs through faster-whisper's
+sequential long-form loop, whose no-speech and log-prob thresholds skip what
+the model calls silence.
 """
 
 from __future__ import annotations
@@ -34,11 +33,10 @@ from numpy.typing import NDArray
 
 from ..errors import EngineError, ModelError
 from ..transcript import Segment
-from ..vad import SAMPLE_RATE, Packed, Span, pack, samples, speech_spans, speech_windows
+from ..vad import SAMPLE_RATE, Span, samples
 from . import DecodeOptions, require
-from .guards import drop_loops
 from .torch_encoder import amx_bf16
-from .windows import Job, decode_windows_many
+from .windows import WindowJob
 
 if TYPE_CHECKING:
     from .torch_encoder import TorchEncoder
@@ -156,60 +154,27 @@ class FasterWhisperEngine:
                 log.debug("the bfloat16 encoder could not be built (%s); using CTranslate2's", exc)
         return cls(model, device=kind, encoder=encoder)
 
-    def transcribe(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
-        return self.transcribe_many([audio], options)[0]
+    @property
+    def multilingual(self) -> bool:
+        return bool(self._model.model.is_multilingual)
 
-    def transcribe_many(self, audios: list[NDArray[np.float32]], options: DecodeOptions) -> list[tuple[list[Segment], str]]:
-        """(segments, language) per file; the windows of all of them share batches."""
-        audios = [np.ascontiguousarray(a, dtype=np.float32) for a in audios]
-        try:
-            if not options.vad:
-                return [self._sequential(audio, options) for audio in audios]
-            files = [self._prepare(audio, options) for audio in audios]
-            found = decode_windows_many(
-                [(f.windows, f.packed.spans if f.packed else []) for f in files],
-                lambda jobs: self._decode(files, jobs, options),
-            )
-        except (RuntimeError, ValueError) as exc:
-            raise EngineError(f"faster-whisper failed while transcribing: {exc}") from exc
-        results = []
-        for f, segments in zip(files, found, strict=True):
-            restored = [f.packed.restore(s) for s in segments] if f.packed else []
-            kept = drop_loops(restored, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
-            results.append((kept, f.language))
-        return results
+    def detect_language(self, audio: NDArray[np.float32], window: Span) -> str:
+        """faster-whisper's own detection, on the first 30 s of the file's packed speech."""
+        return str(self._model.detect_language(audio=audio)[0])
 
-    def _prepare(self, audio: NDArray[np.float32], options: DecodeOptions) -> _File:
-        """VAD, packing and (when not given) the language: everything decided per file."""
-        language = self._fallback_language(options)
-        if audio.shape[0] == 0:
-            return _File(None, [], [], language)
-        packed = pack(audio, speech_spans(audio))
-        windows = speech_windows(packed.spans)
-        if windows and options.language is None and self._model.model.is_multilingual:
-            language = self._model.detect_language(audio=packed.audio)[0]
-        silences = [(a.end, b.start) for a, b in zip(packed.spans, packed.spans[1:], strict=False)]
-        return _File(packed, windows, silences, language)
-
-    def _decode(self, files: list[_File], jobs: list[Job], options: DecodeOptions) -> list[list[Segment]]:
-        """Segments (packed timeline) per job; windows of one language go in batches together."""
+    def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
+        """Segments (packed timeline) per job, in batches of ``batch_size`` windows of any files."""
         batch = options.batch_size or DEFAULT_BATCH[self._device]
-        out: list[list[Segment]] = [[] for _ in jobs]
+        out: list[list[Segment]] = []
         last_speech: dict[int, float] = {}  # per file: word timing looks back at the speech before
-        for language in dict.fromkeys(files[i].language for i, _ in jobs):
-            order = [k for k, (i, _) in enumerate(jobs) if files[i].language == language]
-            for at in range(0, len(order), batch):
-                picked = order[at : at + batch]
-                decoded = self._batch(files, [jobs[k] for k in picked], language, options, last_speech)
-                for k, segment in zip(picked, decoded, strict=True):
-                    i = jobs[k][0]
-                    pieces = split_at_pauses(segment, files[i].length, files[i].silences)
-                    out[k] = [p for p in pieces if p.text]
+        for at in range(0, len(jobs), batch):
+            picked = jobs[at : at + batch]
+            for job, segment in zip(picked, self._batch(picked, language, options, last_speech), strict=True):
+                pieces = split_at_pauses(segment, job.duration, job.silences)
+                out.append([p for p in pieces if p.text])
         return out
 
-    def _batch(
-        self, files: list[_File], jobs: list[Job], language: str, options: DecodeOptions, last_speech: dict[int, float]
-    ) -> list[_Decoded]:
+    def _batch(self, jobs: list[WindowJob], language: str, options: DecodeOptions, last_speech: dict[int, float]) -> list[_Decoded]:
         """One encoder call and one beam search for ``jobs``; word times aligned per file."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
@@ -217,7 +182,7 @@ class FasterWhisperEngine:
 
         model = self._model
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
-        chunks = [samples(files[i].audio, w) for i, w in jobs]
+        chunks = [samples(job.audio, job.window) for job in jobs]
         features = np.stack([pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in chunks])
         encoded = (self._encoder or model).encode(features)
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
@@ -233,7 +198,7 @@ class FasterWhisperEngine:
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
         )
         decoded: list[_Window] = []
-        for (_, window), chunk, result in zip(jobs, chunks, results, strict=True):
+        for window, chunk, result in zip((job.window for job in jobs), chunks, results, strict=True):
             seconds = chunk.shape[0] / SAMPLE_RATE
             tokens = result.sequences_ids[0]
             decoded.append(
@@ -246,8 +211,8 @@ class FasterWhisperEngine:
                     "frames": int(np.ceil(seconds) * model.frames_per_second),
                 }
             )
-        for i in dict.fromkeys(i for i, _ in jobs):  # per file, so a file's word times never see another file
-            rows = [k for k, (j, _) in enumerate(jobs) if j == i]
+        for i in dict.fromkeys(job.file for job in jobs):  # per file, so a file's word times never see another file
+            rows = [k for k, job in enumerate(jobs) if job.file == i]
             with _EncoderRows(encoded, rows, len(jobs)) as own:
                 last_speech[i] = model.add_word_timestamps(
                     [[decoded[k]] for k in rows], tokenizer, own, [decoded[k]["frames"] for k in rows],
@@ -258,11 +223,9 @@ class FasterWhisperEngine:
             for d in decoded
         ]
 
-    def _sequential(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
-        """No VAD: faster-whisper's own long-form loop, seeking by timestamp tokens."""
+    def decode_unsegmented(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
+        """No VAD: faster-whisper's own long-form loop, seeking by timestamp tokens (it detects the language)."""
         duration = audio.shape[0] / SAMPLE_RATE
-        if duration == 0.0:
-            return [], self._fallback_language(options)
         found, info = self._model.transcribe(
             audio,
             clip_timestamps="0",
@@ -274,32 +237,7 @@ class FasterWhisperEngine:
             initial_prompt=options.initial_prompt,
             hotwords=", ".join(options.hotwords) or None,
         )
-        segments = [piece for s in found for piece in split_at_pauses(s, duration) if piece.text]
-        kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
-        return kept, info.language
-
-    def _fallback_language(self, options: DecodeOptions) -> str:
-        """The language to report for a transcript with no speech in it."""
-        return (options.language or "und") if self._model.model.is_multilingual else "en"
-
-
-@dataclass
-class _File:
-    """One file's part of a ``transcribe_many`` call."""
-
-    packed: Packed | None  # None: no samples at all
-    windows: list[Span]
-    silences: list[tuple[float, float]]  # pauses between VAD spans, packed timeline
-    language: str
-
-    @property
-    def length(self) -> float:
-        return 0.0 if self.packed is None else self.packed.audio.shape[0] / SAMPLE_RATE
-
-    @property
-    def audio(self) -> NDArray[np.float32]:
-        """The packed samples (empty without any: such a file has no windows, so no jobs)."""
-        return np.zeros(0, dtype=np.float32) if self.packed is None else self.packed.audio
+        return [piece for s in found for piece in split_at_pauses(s, duration) if piece.text], str(info.language)
 
 
 class _WindowText(TypedDict):

@@ -6,10 +6,11 @@ no speed-up on 2 cores, and 30 s chunking merged paragraphs into one segment.
 CUDA runs float16 with SDPA attention and batches the windows (untested here:
 no GPU on the machine this was written on).
 
-VAD (vad.py) runs first: no speech means no model call; long silences are cut
-short (vad.pack), each speech window is at most 30 s, so every call is a single
-Whisper window, and its timestamps are mapped back into the original timeline. With ``vad: false`` the whole audio
-goes through sequential long-form decoding instead.
+VAD, windows, the language decision, times back on the original timeline and
+the loop guard run in engines/pipeline.py. Each speech window it hands
+``decode`` is at most 30 s, so every window is a single Whisper window. With
+``vad: false`` the whole audio goes through sequential long-form decoding
+instead (``decode_unsegmented``).
 
 Decoding is deterministic: beam search, no sampling, one temperature. The
 thresholds only skip a window the model itself calls no-speech (logprob
@@ -27,10 +28,9 @@ from numpy.typing import NDArray
 
 from ..errors import EngineError, ModelError
 from ..transcript import Segment
-from ..vad import SAMPLE_RATE, Span, pack, samples, speech_spans, speech_windows
+from ..vad import SAMPLE_RATE, Span, samples
 from . import DecodeOptions, require
-from .guards import drop_loops
-from .windows import decode_windows
+from .windows import WindowJob
 
 DEFAULT_CUDA_BATCH = 8
 
@@ -89,55 +89,55 @@ class TransformersEngine:
             raise ModelError(f"transformers cannot load the Whisper checkpoint {path} on {device}: {exc}") from exc
         return cls(pipe, device=device)
 
-    def transcribe(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
-        duration = audio.shape[0] / SAMPLE_RATE
-        packed = pack(audio, speech_spans(audio)) if options.vad else None
-        if packed is not None:
-            audio, spans = packed.audio, packed.spans
-        else:
-            spans = [Span(0.0, duration)]
-        windows = speech_windows(spans) if options.vad else spans
-        if not windows or duration == 0.0:
-            return [], (options.language or "und") if self._multilingual else "en"
-        language = self._language(audio, windows[0], options)
-        kwargs = dict(_DETERMINISTIC, num_beams=options.beam_size)
-        if self._multilingual:
-            kwargs.update(language=language, task=options.task)
-        if options.prompt:
-            kwargs["prompt_ids"] = self._prompt_ids(options.prompt)
-        batch = (options.batch_size or DEFAULT_CUDA_BATCH) if self._device.startswith("cuda") else 1
+    @property
+    def multilingual(self) -> bool:
+        return self._multilingual
 
-        def decode(pending: list[Span]) -> list[list[Segment]]:
-            # A fresh dict per window: the pipeline pops "raw" out of it.
-            inputs = [{"raw": samples(audio, w), "sampling_rate": SAMPLE_RATE} for w in pending]
-            outputs = self._pipe(inputs, return_timestamps=True, batch_size=batch, generate_kwargs=dict(kwargs))
-            return [_window_segments(w, out.get("chunks") or []) for w, out in zip(pending, outputs, strict=True)]
-
-        try:
-            segments = [packed.restore(s) for s in decode_windows(windows, spans, decode)] if packed is not None else decode(windows)[0]
-        except (RuntimeError, ValueError, TypeError) as exc:
-            raise EngineError(f"transformers failed while transcribing: {exc}") from exc
-        kept = drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)
-        return kept, language
-
-    def _language(self, audio: NDArray[np.float32], first: Span, options: DecodeOptions) -> str:
-        """"en" for English-only models, else the given language, else detected on the first window."""
-        if not self._multilingual:
-            return "en"
-        if options.language:
-            return options.language
+    def detect_language(self, audio: NDArray[np.float32], window: Span) -> str:
+        """The model's language token on the first 30 s of ``window``."""
         import torch
 
         features = self._pipe.feature_extractor(
-            samples(audio, Span(first.start, min(first.end, first.start + 30.0))),
+            samples(audio, Span(window.start, min(window.end, window.start + 30.0))),
             sampling_rate=SAMPLE_RATE,
             return_tensors="pt",
         ).input_features.to(self._pipe.model.device, self._pipe.model.dtype)
         with torch.inference_mode():
             token = self._pipe.model.detect_language(features)
         code = self._pipe.tokenizer.decode(token.view(-1)[:1].tolist())
-        return code.strip("<|>") or "und"
+        return str(code).strip("<|>") or "und"
+
+    def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
+        """Segments (packed timeline) per job: one pipeline call per file, so a batch never mixes files."""
+        out: dict[int, list[Segment]] = {}
+        for i in dict.fromkeys(job.file for job in jobs):
+            rows = [k for k, job in enumerate(jobs) if job.file == i]
+            found = self._windows([samples(jobs[k].audio, jobs[k].window) for k in rows], language, options)
+            for k, chunks in zip(rows, found, strict=True):
+                out[k] = _window_segments(jobs[k].window, chunks)
+        return [out[k] for k in range(len(jobs))]
+
+    def decode_unsegmented(self, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
+        """No VAD: the whole audio in one pipeline call (long-form past 30 s)."""
+        whole = Span(0.0, audio.shape[0] / SAMPLE_RATE)
+        language = "en"
+        if self._multilingual:
+            language = options.language or self.detect_language(audio, whole)
+        (chunks,) = self._windows([audio], language, options)
+        return _window_segments(whole, chunks), language
+
+    def _windows(self, audios: list[NDArray[np.float32]], language: str, options: DecodeOptions) -> list[list[_Chunk]]:
+        """The pipeline's timed chunks per audio, in batches of ``batch_size`` on CUDA (one at a time on CPU)."""
+        kwargs = dict(_DETERMINISTIC, num_beams=options.beam_size)
+        if self._multilingual:
+            kwargs.update(language=language, task=options.task)
+        if options.prompt:
+            kwargs["prompt_ids"] = self._prompt_ids(options.prompt)
+        batch = (options.batch_size or DEFAULT_CUDA_BATCH) if self._device.startswith("cuda") else 1
+        # A fresh dict per window: the pipeline pops "raw" out of it.
+        inputs = [{"raw": audio, "sampling_rate": SAMPLE_RATE} for audio in audios]
+        outputs = self._pipe(inputs, return_timestamps=True, batch_size=batch, generate_kwargs=dict(kwargs))
+        return [out.get("chunks") or [] for out in outputs]
 
     def _prompt_ids(self, prompt: str) -> Any:
         return self._pipe.tokenizer.get_prompt_ids(prompt, return_tensors="pt").to(self._pipe.model.device)

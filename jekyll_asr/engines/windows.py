@@ -15,15 +15,41 @@ each); a file's own rounds are the same as when it is decoded alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..transcript import Segment
-from ..vad import Span
+from ..vad import SAMPLE_RATE, Span
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 MIN_TAIL_S = 1.0  # less unheard speech than this is a trailing breath, not lost words
 MAX_ROUNDS = 4  # each round starts later in the window, so this only bounds the cost
 
-# (file index, window): what one engine call decodes, in this order.
+# (file index, window): what one round of ``decode_windows_many`` decodes, in this order.
 Job = tuple[int, Span]
+
+
+@dataclass(frozen=True, eq=False)
+class WindowJob:
+    """One speech window handed to ``Engine.decode``, with what the engine needs of its file.
+
+    ``file`` tells the windows of different files apart within one call (an
+    engine may keep per-file state, such as word timing, keyed on it);
+    ``window`` and ``silences`` are in the packed timeline of ``audio``.
+    """
+
+    file: int
+    window: Span
+    audio: NDArray[np.float32]  # the file's packed samples: the window is a slice of them
+    silences: tuple[tuple[float, float], ...] = ()  # VAD pauses between speech spans
+
+    @property
+    def duration(self) -> float:
+        """Seconds of the file's packed audio (segment ends are clamped to it)."""
+        return len(self.audio) / SAMPLE_RATE
 
 
 def decode_windows(

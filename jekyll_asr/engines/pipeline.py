@@ -1,0 +1,128 @@
+"""Audio to transcript around any engine: what every engine used to re-implement, once.
+
+For each file: VAD finds the speech (vad.py) and long silences are cut short
+(``vad.pack``), the speech is grouped into windows of at most 30 s, and the
+language is settled (given, "en" for an English-only model, else the engine
+detects it on the file's first speech window). Then ``decode_windows_many``
+runs its rounds (engines/windows.py): every pending window of every file goes
+to the engine, one ``Engine.decode`` call per language, and a window whose
+speech the model stopped short of is decoded again from where it stopped.
+Last, times go back to the original timeline (``Packed.restore``) and the
+loop guard (engines/guards.py) drops what Whisper wrote while looping.
+
+Files given together share the engine's batches, and a file's transcript is
+the same alone or in company: the rounds are per file, and an engine's
+``decode`` answers each job on its own. With ``vad: false`` the engine's own
+long-form loop decodes the whole file (``Engine.decode_unsegmented``; it
+decides the language as that loop always has), and only the loop guard runs here.
+
+Cheap to import: numpy, torch and the engines' libraries load on first use.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import EngineError
+from ..vad import Packed, Span, pack, speech_spans, speech_windows
+from .guards import drop_loops
+from .windows import Job, WindowJob, decode_windows_many
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from ..transcript import Segment
+    from . import DecodeOptions, Engine
+
+# What an engine's libraries raise when a decode fails; anything else is a bug and propagates.
+_ENGINE_FAILURES = (RuntimeError, ValueError, TypeError)
+
+
+@dataclass(frozen=True)
+class _File:
+    """One file's part of a pipeline call: its packed speech, windows and language."""
+
+    packed: Packed | None  # None: no samples at all
+    windows: list[Span]
+    language: str
+    silences: tuple[tuple[float, float], ...] = ()  # pauses between VAD spans, packed timeline
+
+    def job(self, index: int, window: Span) -> WindowJob:
+        assert self.packed is not None, "a file without samples has no windows"
+        return WindowJob(index, window, self.packed.audio, self.silences)
+
+
+def transcribe(engine: Engine, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
+    """Segments in time order (original timeline) and the language code of one file."""
+    return transcribe_many(engine, [audio], options)[0]
+
+
+def transcribe_many(
+    engine: Engine, audios: list[NDArray[np.float32]], options: DecodeOptions
+) -> list[tuple[list[Segment], str]]:
+    """(segments, language) per file; the windows of all of them share the engine's batches."""
+    import numpy as np
+
+    audios = [np.ascontiguousarray(a, dtype=np.float32) for a in audios]
+    try:
+        if not options.vad:
+            return [_unsegmented(engine, audio, options) for audio in audios]
+        files = [_prepare(engine, audio, options) for audio in audios]
+        found = decode_windows_many(
+            [(f.windows, f.packed.spans if f.packed else []) for f in files],
+            lambda jobs: _decode_round(engine, files, jobs, options),
+        )
+    except _ENGINE_FAILURES as exc:
+        raise EngineError(f"{engine.name} failed while transcribing: {exc}") from exc
+    results = []
+    for f, segments in zip(files, found, strict=True):
+        restored = [f.packed.restore(s) for s in segments] if f.packed else []
+        results.append((_guarded(restored, options), f.language))
+    return results
+
+
+def fallback_language(engine: Engine, options: DecodeOptions) -> str:
+    """The language of a file nobody listened to: "en" for English-only models, else the given one or "und"."""
+    return (options.language or "und") if engine.multilingual else "en"
+
+
+def _prepare(engine: Engine, audio: NDArray[np.float32], options: DecodeOptions) -> _File:
+    """VAD, packing, windows and (when not given) the language: everything decided per file."""
+    language = fallback_language(engine, options)
+    if audio.shape[0] == 0:
+        return _File(None, [], language)
+    packed = pack(audio, speech_spans(audio))
+    windows = speech_windows(packed.spans)
+    if windows and options.language is None and engine.multilingual:
+        language = engine.detect_language(packed.audio, windows[0])
+    silences = tuple((a.end, b.start) for a, b in itertools.pairwise(packed.spans))
+    return _File(packed, windows, language, silences)
+
+
+def _decode_round(engine: Engine, files: list[_File], jobs: list[Job], options: DecodeOptions) -> list[list[Segment]]:
+    """Segments (packed timeline) per job of one round: one engine call per language, in job order."""
+    out: list[list[Segment]] = [[] for _ in jobs]
+    for language in dict.fromkeys(files[i].language for i, _ in jobs):
+        picked = [k for k, (i, _) in enumerate(jobs) if files[i].language == language]
+        work = [files[jobs[k][0]].job(*jobs[k]) for k in picked]
+        decoded = engine.decode(work, language, options)
+        if len(decoded) != len(work):
+            raise EngineError(f"{engine.name} answered {len(decoded)} windows for {len(work)}")
+        for k, segments in zip(picked, decoded, strict=True):
+            out[k] = segments
+    return out
+
+
+def _unsegmented(engine: Engine, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
+    """``vad: false``: the engine's long-form loop over the whole file, then the loop guard."""
+    if audio.shape[0] == 0:
+        return [], fallback_language(engine, options)
+    segments, language = engine.decode_unsegmented(audio, options)
+    return _guarded(segments, options), language
+
+
+def _guarded(segments: list[Segment], options: DecodeOptions) -> list[Segment]:
+    return drop_loops(segments, max_compression_ratio=options.max_compression_ratio, max_repeats=options.max_repeats)

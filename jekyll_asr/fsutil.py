@@ -52,23 +52,44 @@ class Owner:
         self.site = Path(site)
         self._site = self.site.resolve()
         self.roots = tuple(Path(r) for r in roots)
-        resolved = (r.resolve() for r in self.roots)
-        self._roots = tuple(r for r in resolved if self._site in r.parents)
-        self._parents: dict[Path, Path] = {}
+        kept = [(r, r.resolve()) for r in self.roots]
+        kept = [(r, resolved) for r, resolved in kept if self._site in resolved.parents]
+        self._roots = tuple(resolved for _, resolved in kept)
+        self._names = tuple(os.path.join(os.path.relpath(r, self.site), "").replace(os.sep, "/") for r, _ in kept)
+        # Prefixes as strings: ``Path.parents`` containment builds a Path per level, per call,
+        # and a site's state files name thousands of paths on every (no-op) build.
+        self._site_prefix = os.path.join(self._site, "")
+        self._root_prefixes = tuple(os.path.join(r, "") for r in self._roots)
+        self._site_str = str(self.site)
+        self._parents: dict[str, str] = {}
 
     def resolve(self, candidate: Path) -> Path:
         """``candidate`` with symlinks resolved (its folder resolved once per folder)."""
-        candidate = self.site / candidate
-        if candidate.name in ("", "..") or os.path.islink(candidate):
-            return candidate.resolve()
-        parent = self._parents.get(candidate.parent)
-        if parent is None:
-            parent = self._parents[candidate.parent] = candidate.parent.resolve()
-        return parent / candidate.name
+        return Path(self._resolved(candidate))
+
+    def names(self, rel: str) -> bool:
+        """The cheap test for an entry a state file lists: relative, no ``..``, under a folder's name.
+
+        Symlinks are not followed here (thousands of entries load on every no-op build);
+        ``owns`` resolves them before anything is written or deleted.
+        """
+        rel = rel.replace("\\", "/")
+        return not os.path.isabs(rel) and ".." not in rel.split("/") and rel.startswith(self._names)
 
     def owns(self, candidate: Path) -> bool:
-        resolved = self.resolve(candidate)
-        return self._site in resolved.parents and any(root in resolved.parents for root in self._roots)
+        resolved = self._resolved(candidate)
+        return resolved.startswith(self._site_prefix) and resolved.startswith(self._root_prefixes)
+
+    def _resolved(self, candidate: Path | str) -> str:
+        """The resolved path as a string: os.path on strings, as thousands of paths pass here per build."""
+        path = os.path.join(self._site_str, candidate)
+        folder, name = os.path.split(path)
+        if name in ("", ".", "..") or os.path.islink(path):
+            return os.path.realpath(path)
+        parent = self._parents.get(folder)
+        if parent is None:
+            parent = self._parents[folder] = os.path.realpath(folder)
+        return os.path.join(parent, name)
 
     def describe(self) -> str:
         """The folders, as a user names them: ``_includes/transcripts, assets/transcripts``."""

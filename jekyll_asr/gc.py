@@ -86,6 +86,9 @@ def find_garbage(settings: Settings, state: SiteState, *, keep_other_settings: b
         if rel in state.outputs_in_use:
             continue
         target = settings.site / rel
+        if not store.owned(target, outputs_only=True):  # loading checked the name; a symlink may still lead out
+            warnings.append(f"outputs.json lists {rel!r}, which resolves outside jekyll-asr's output folders; ignored")
+            continue
         if not target.exists():
             forgotten.append(rel)
         elif rel in pages:

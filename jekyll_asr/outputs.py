@@ -56,7 +56,7 @@ class OutputManifest:
                 self.files = {str(k): str(v) for k, v in raw["files"].items()}
         except (OSError, ValueError, AttributeError):
             pass
-        for rel in [r for r in self.files if not self.owner.owns(Path(r))]:
+        for rel in [r for r in self.files if not self.owner.names(r)]:  # write() and gc resolve symlinks again
             del self.files[rel]
             self.dirty = True  # the next save drops it
             self.notes.append(f"{self._name()} lists {rel!r}, which is not in jekyll-asr's output folders ({self.owner.describe()}); ignored")

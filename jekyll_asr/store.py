@@ -142,7 +142,7 @@ class Store:
             loaded = RenderIndex(self.settings)
             owner = self.owner(outputs_only=True)
             for key, entry in list(loaded.entries.items()):
-                foreign = [o for o in _outputs(entry) if not owner.owns(Path(o))]
+                foreign = [o for o in _outputs(entry) if not owner.names(o)]
                 if foreign:  # it would vouch for files that are not outputs: rendered again instead
                     del loaded.entries[key]
                     loaded.dirty = True

@@ -37,3 +37,25 @@ def test_expect_matching_writes_as_usual(tmp_path: Path) -> None:
     post.write_bytes(b"old")
     atomic_write(post, b"new", expect=b"old")
     assert post.read_bytes() == b"new"
+
+
+def test_the_owner_owns_only_what_lies_strictly_inside_its_folders(tmp_path: Path) -> None:
+    """Protection: fsutil.Owner (string prefixes, folders resolved once). Without the strict and
+    resolved test a state file naming the folder itself, ``..`` paths, a symlink out or a sibling
+    whose name merely starts like the folder would be the tool's to write or delete."""
+    from jekyll_asr.fsutil import Owner
+
+    site = tmp_path / "site"
+    (site / "assets/transcripts").mkdir(parents=True)
+    (site / "assets/transcripts-old").mkdir()
+    (tmp_path / "outside").mkdir()
+    os.symlink(tmp_path / "outside", site / "assets/transcripts/out")
+    os.symlink(tmp_path / "outside" / "x.vtt", site / "assets/transcripts/link.vtt")
+    owner = Owner([site / "assets/transcripts"], site=site)
+    assert owner.owns(Path("assets/transcripts/a.vtt"))
+    assert owner.owns(Path("assets/transcripts/deep/a.vtt"))
+    for path in ("assets/transcripts", "assets/transcripts/.", "assets/transcripts/..", "assets/transcripts-old/a.vtt",
+                 "assets/transcripts/../../_config.yml", "assets/transcripts/out/a.vtt", "assets/transcripts/link.vtt",
+                 str(tmp_path / "outside" / "a.vtt"), "_config.yml"):
+        assert not owner.owns(Path(path)), path
+    assert not Owner([site], site=site).owns(Path("_config.yml"))  # the site itself owns nothing

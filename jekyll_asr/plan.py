@@ -193,8 +193,7 @@ def decide_cache(
     words, key = keys.get(engine, plan.prompt)
     # Until a build replaces them, the published outputs come from an entry made under other
     # settings (or another model that is not available here): gc keeps every entry of this audio.
-    published = [p.relative_to(cache.root).as_posix() for p in cache.entries_of(sha)]
-    return CacheDecision("missing", ident=(sha, key), words=words, in_use=tuple(dict.fromkeys(in_use + published)))
+    return CacheDecision("missing", ident=(sha, key), words=words, in_use=tuple(dict.fromkeys(in_use + cache.in_use_of(sha))))
 
 
 def plan_outputs_of(
@@ -229,9 +228,8 @@ def earlier_renderings(settings: Settings, plan: RenderPlan, entry: CacheEntry, 
     work, not a hand edit, even when the manifest that would say so is gone."""
     bare_settings = replace(settings, corrections_dir=_NO_CORRECTIONS)
     bare_plan = replace(plan, glossary=())
-    known_corrupt = len(cache.corrupt)
-    entries = [entry] + [e for p in cache.entries_of(plan.audio.sha256) if p != entry.path and (e := cache.get_at(p, plan.audio.sha256))]
-    del cache.corrupt[known_corrupt:]  # another settings' entry found corrupt here is not this build's to report
+    others = [cache.get_at(p, plan.audio.sha256, report=False) for p in cache.entries_of(plan.audio.sha256) if p != entry.path]
+    entries = [entry, *(e for e in others if e is not None)]
     found: dict[str, set[str]] = {rel: set() for rel in rels}
     for candidate in entries:
         for s, p in ((settings, plan), (bare_settings, plan), (settings, bare_plan), (bare_settings, bare_plan)):

@@ -163,7 +163,7 @@ def _held_in_use(settings: Settings, store: Store, plans: list[RenderPlan]) -> t
     their content, whatever its settings, and their planned outputs. Planned after the site's own
     recordings, so they never take a name from those."""
     cache = store.cache()
-    entries = {p.relative_to(cache.root).as_posix() for plan in plans for p in cache.entries_of(plan.audio.sha256)}
+    entries = {rel for plan in plans for rel in cache.in_use_of(plan.audio.sha256)}
     return frozenset(entries), frozenset(rel for plan in plans for rel in planned_paths(settings, plan))
 
 

@@ -18,7 +18,7 @@ from .errors import ChangedMeanwhile, JekyllAsrError, OutputConflict
 from .find import SiteAudio, scan_site
 from .fsutil import atomic_write
 from .outputs import OutputManifest
-from .plan import DocumentChange, Plan, Recording, decode_options, plan_documents, word_settings
+from .plan import DocumentChange, Plan, Recording, decode_options, plan_documents, render_fingerprint, word_settings
 from .render import plan_outputs
 from .renderindex import RenderIndex
 from .report import Report
@@ -143,7 +143,7 @@ def _write_outputs(
             failed.add(recording.key)
         elif not conflicts:  # a hand-edited output is checked (and reported) again next time
             outputs = [o.path for o in recording.outputs]
-            rendered.record(recording.key, rendered.fingerprint(recording.plan, entry.path), outputs, recording.value)
+            rendered.record(recording.key, render_fingerprint(rendered, recording), outputs, recording.value)
     documents = plan.documents
     if failed:  # a recording whose files could not be written sets no managed key: decide them again
         documents = plan_documents(settings, site_audio, [r for r in plan.recordings if r.key not in failed])

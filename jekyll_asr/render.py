@@ -7,7 +7,7 @@ glossary re-renders without re-transcribing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +18,9 @@ from .config import Settings
 from .errors import FrontMatterError, PathError
 from .scan import AudioFile
 from .site import Document
+from .speakerspec import SpeakerSpec, spec_for
+from .transcript import Transcript
+from .turnstore import TurnsEntry
 
 if TYPE_CHECKING:
     from .writers import RenderContext
@@ -40,6 +43,15 @@ class RenderPlan:
     glossary: tuple[Any, ...]
     prompt: str | None
     encodings: tuple[AudioFile, ...] = ()  # every encoding of the recording (the transcribed one included) when several
+    speakers: SpeakerSpec = field(default_factory=SpeakerSpec)  # how many voices, and their names (the site's option and the posts' front matter)
+    language: str | None = None  # the posts' own language, overriding the site's (None: the site's)
+    # One file per voice (a double-ender): the words are theirs, merged by time, each labelled with its
+    # speaker (the name given with the track, else the posts' ``speakers:``); ``audio`` is not transcribed.
+    tracks: tuple[tuple[AudioFile, str | None], ...] = ()
+
+    def options(self) -> tuple[str | None, str | None]:
+        """What, besides the site's settings, changes this recording's words: (prompt, language)."""
+        return self.prompt, self.language
 
     @property
     def key(self) -> str:
@@ -86,7 +98,9 @@ def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Doc
     from .names import NameIndex, assign, previous_name, slugify
 
     index = names if names is not None else NameIndex(Path(os.devnull))  # a build or status passes the store's
-    groups = sorted(recordings(files, documents), key=lambda g: best_source(g).key)
+    by_key = {f.key: f for f in files}
+    only_tracks = {k for d in documents for k, _ in d.tracks} - {k for d in documents for k in d.audio}  # no outputs of their own
+    groups = sorted(recordings([f for f in files if f.key not in only_tracks], documents), key=lambda g: best_source(g).key)
     using: dict[str, list[Document]] = {}
     for document in documents:
         for key in document.audio:
@@ -100,7 +114,7 @@ def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Doc
             preferred.append(users[0].name)
         preferred.append(slugify(chosen.path.stem))
         wanted.append((chosen.key, [f.key for f in group], list(dict.fromkeys(preferred))))
-    present = {f.key for f in files} | {key for d in documents for key in d.audio}
+    present = {f.key for f in files} | {key for d in documents for key in d.audio} | only_tracks
     slugs = assign(wanted, index, present)
     plans = []
     for group in groups:
@@ -111,7 +125,17 @@ def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Doc
             terms += [t for t in document.glossary if t not in terms]
         glossary = Glossary.from_config(terms)
         encodings = tuple(group) if len(group) > 1 else ()
-        plans.append(RenderPlan(chosen, slugs[chosen.key], tuple(d.path for d in users), tuple(terms), prompt_text(glossary), encodings))
+        speakers = spec_for(settings.speakers, [d.speakers for d in users])
+        tracks = next((tuple((by_key[k], n) for k, n in d.tracks if k in by_key) for d in users if d.tracks), ())
+        if tracks:  # one voice per track: nothing to diarize
+            speakers = SpeakerSpec("off", speakers.names)
+        # A post's language overrides the site's; an English-only model hears English whatever a post says.
+        language = None if settings.model.endswith(".en") else next((d.language for d in users if d.language), None)
+        plans.append(
+            RenderPlan(
+                chosen, slugs[chosen.key], tuple(d.path for d in users), tuple(terms), prompt_text(glossary), encodings, speakers, language, tracks
+            )
+        )
     return plans
 
 
@@ -137,7 +161,33 @@ def output_paths(settings: Settings, slug: str) -> dict[str, str]:
     return out
 
 
-def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> RenderContext:
+def speaking(settings: Settings, plan: RenderPlan, transcript: Transcript, turns: TurnsEntry | None) -> tuple[Transcript, dict[str, str]]:
+    """The transcript with each segment's speaker, and the speakers' names (empty: one voice, no labels).
+
+    Names: the posts' own (in order of first appearance), else "Speaker 1", "Speaker 2";
+    the corrections file's ``speakers:`` renames them last.
+    """
+    from .glossary import load_speaker_renames
+
+    renames_file = settings.site / settings.corrections_dir / f"{plan.slug}.yml"
+    if plan.tracks:  # merged from one file per voice: labelled already (tracks.merge_tracks)
+        from .tracks import track_names
+
+        renames = load_speaker_renames(renames_file)
+        names = {label: renames.get(name, renames.get(label, name)) for label, name in track_names(plan).items()}
+        return transcript, {s.speaker: names[s.speaker] for s in transcript.segments if s.speaker in names}
+    if turns is None or not turns.turns:
+        return transcript, {}
+    from .turns import assign_speakers, speaker_names
+
+    assigned = assign_speakers(transcript, turns.turns)
+    labels = list(dict.fromkeys(s.speaker for s in assigned.segments if s.speaker is not None))
+    if not labels:
+        return assigned, {}
+    return assigned, speaker_names(labels, plan.speakers.names, load_speaker_renames(renames_file))
+
+
+def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None) -> RenderContext:
     from .glossary import Glossary, apply, clean_tags, load_corrections
     from .paragraphs import build_paragraphs
     from .writers import RenderContext
@@ -145,7 +195,8 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> R
     tags = clean_tags(entry.tags)
 
     corrections = load_corrections(settings.site / settings.corrections_dir / f"{plan.slug}.yml")
-    transcript = apply(entry.transcript, Glossary.from_config(list(plan.glossary)), corrections)
+    spoken, names = speaking(settings, plan, entry.transcript, turns)
+    transcript = apply(spoken, Glossary.from_config(list(plan.glossary)), corrections)
     paths = output_paths(settings, plan.slug)
     captions = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
     title = tags.title or plan.audio.path.stem
@@ -162,14 +213,15 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> R
         chapters=tags.chapters,
         captions=captions,
         templates_dir=settings.site / settings.templates_dir,
+        speaker_names=names,
     )
 
 
-def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> dict[str, str]:
+def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None) -> dict[str, str]:
     """Site-relative path -> content, for every configured format that applies."""
     from .writers import WRITERS
 
-    ctx = render_context(settings, plan, entry)
+    ctx = render_context(settings, plan, entry, turns)
     files = {}
     for fmt, rel in output_paths(settings, plan.slug).items():
         writer = WRITERS[FORMAT_WRITERS[fmt]]
@@ -180,11 +232,12 @@ def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> d
     return files
 
 
-def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> dict[str, Any]:
+def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None) -> dict[str, Any]:
     """The one front matter key the tool owns, on each post that uses this audio."""
     from .glossary import clean_tags
 
     transcript = entry.transcript
+    _, names = speaking(settings, plan, transcript, turns)
     tags = clean_tags(entry.tags)
     paths = output_paths(settings, plan.slug)
     value: dict[str, Any] = {}
@@ -213,6 +266,8 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> di
         value["title"] = tags.title
     if tags.artist:
         value["artist"] = tags.artist
+    if names:
+        value["speakers"] = list(dict.fromkeys(names.values()))
     return value
 
 

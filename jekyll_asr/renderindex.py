@@ -73,9 +73,20 @@ class RenderIndex:
             self._common = json.dumps(data, default=str, sort_keys=True)
         return self._common
 
-    def fingerprint(self, plan: Any, cache_file: Path) -> str:
+    def fingerprint(self, plan: Any, cache_file: Path | list[Path], turns_file: Path | None = None) -> str:
+        """What rendering one recording reads: a change to any of it renders again.
+
+        ``turns_file``: its speaker turns (stamped even while missing, so finding them renders
+        again); the speaker names and count of its posts count too.
+        """
         corrections = self.settings.site / self.settings.corrections_dir / f"{plan.slug}.yml"
-        data = [self._common_part(), plan.audio.sha256, plan.slug, list(plan.glossary), str(cache_file), _stamp(cache_file), _stamp(corrections)]
+        if isinstance(cache_file, list):  # an episode of one file per voice: each track's entry
+            files: Any = [[str(f), _stamp(f)] for f in cache_file] + [[name for _, name in plan.tracks], list(plan.speakers.names)]
+            data = [self._common_part(), plan.audio.sha256, plan.slug, list(plan.glossary), files, _stamp(corrections)]
+        else:
+            data = [self._common_part(), plan.audio.sha256, plan.slug, list(plan.glossary), str(cache_file), _stamp(cache_file), _stamp(corrections)]
+        if turns_file is not None:
+            data += [str(turns_file), _stamp(turns_file), list(plan.speakers.names), plan.speakers.key()]
         return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
 
     def fresh_value(self, rel: str, fingerprint: str) -> dict[str, Any] | None:

@@ -25,11 +25,13 @@ from .errors import ConfigError, FrontMatterError, FrontMatterTooLarge, PathErro
 from .fsutil import inside
 from .glossary import Glossary
 from .names import document_slug
+from .postinfo import post_language, tracks_in
 from .references import Pattern, Reference, has_audio_extension, references_from_theme, references_in_body, references_in_front_matter, theme_patterns
 from .resolver import Resolver, Target, is_lfs_pointer, resolve_reference
+from .speakerspec import from_front_matter
 
 __all__ = ["Document", "Problem", "Resolver", "Target", "document_file", "is_lfs_pointer", "resolve_reference", "scan_site_documents", "tool_value"]
-MEMO_FORMAT = 3  # what read_document keeps for a document; a change re-reads every document
+MEMO_FORMAT = 4  # what read_document keeps for a document; a change re-reads every document
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".mkd", ".mkdn", ".html", ".htm", ".textile"}
 # Underscore folders that hold documents; every other `_x` folder is Jekyll's own.
@@ -50,6 +52,9 @@ class Document:
     managed: Any = None  # the current value of the tool's front matter key
     user_keys: tuple[str, ...] = ()  # which of title/artist the author set
     name: str = ""  # the document's own name (its slug), for naming its transcript
+    speakers: dict[str, Any] | None = None  # what its front matter says about speakers (speakerspec.from_front_matter)
+    language: str | None = None  # its own `language:`/`lang:`, overriding the site's
+    tracks: tuple[tuple[str, str | None], ...] = ()  # one file per voice (key, speaker name): the words come from these
 
     @property
     def audio(self) -> tuple[str, ...]:
@@ -124,7 +129,8 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
     if fm is None:
         return None
     refs = references_in(settings, fm.data, body, patterns or [])
-    if not refs:
+    tracks = tracks_in(fm.data)
+    if not refs and not tracks:
         managed = fm.data.get(settings.front_matter_key)
         return {"refs": [], "managed": managed} if managed is not None else {"refs": []}
     glossary = fm.data.get("glossary")
@@ -132,13 +138,40 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
         Glossary.from_config(glossary if isinstance(glossary, list) else [])
     except ConfigError as exc:  # this post fails alone, named, instead of stopping the build
         return {"error": f"{rel}: its glossary: {exc}"}
+    speakers = from_front_matter(fm.data)
+    if speakers is not None and "error" in speakers:
+        return {"error": f"{rel}: {speakers['error']}"}
     return {
         "refs": [[r.raw, r.where, r.strong, r.group, r.fallback] for r in refs],
         "glossary": glossary if isinstance(glossary, list) else [],
         "managed": fm.data.get(settings.front_matter_key),
         "user_keys": [k for k in ("title", "artist") if k in fm.data],
         "slug": fm.data.get("slug") if isinstance(fm.data.get("slug"), str) else None,
+        "speakers": speakers,
+        "language": post_language(fm.data),
+        "tracks": tracks,
     }
+
+
+def _resolve_tracks(
+    resolver: Resolver, rel: Path, tracks: list[list[str | None]], is_audio: Callable[[Path], bool], scan: Scan
+) -> tuple[tuple[str, str | None], ...]:
+    """Each track's key (a site file or a URL) and speaker name; a track that does not resolve is a problem."""
+    out: list[tuple[str, str | None]] = []
+    for number, (raw, name) in enumerate(tracks, 1):
+        assert raw is not None
+        try:
+            target = resolver.resolve(rel, Reference(raw, f"tracks[{number}]", True))
+        except PathError as exc:
+            scan.problems.append(Problem(rel, str(exc)))
+            continue
+        key = target.local if target.local is not None else target.url
+        if target.problem is not None or key is None or ("://" not in key and not is_audio(Path(key))):
+            scan.problems.append(Problem(rel, target.problem or f"tracks[{number}] names {raw!r}, which is not audio in the site"))
+            continue
+        if key not in (k for k, _ in out):
+            out.append((key, name))
+    return tuple(out)
 
 
 def memo_fingerprint(settings: Settings, patterns: list[Pattern]) -> str:
@@ -190,12 +223,18 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
         if info.get("managed") is not None:
             scan.managed[rel.as_posix()] = info["managed"]
         refs = [Reference(r[0], r[1], bool(r[2]), int(r[3]), bool(r[4])) for r in info["refs"]]
-        recordings = _resolve_all(resolver, rel, refs, is_audio, scan)
+        tracks = _resolve_tracks(resolver, rel, info.get("tracks") or [], is_audio, scan)
+        recordings = _resolve_all(resolver, rel, refs, is_audio, scan) if refs else ()
+        if tracks and not recordings:  # tracks alone: the first one is what the post links
+            recordings = ((tracks[0][0],),)
         if recordings:
             name = document_slug(PurePosixPath(rel.as_posix()), info.get("slug"))
-            doc = Document(rel, recordings, tuple(info.get("glossary") or ()), info.get("managed"), tuple(info.get("user_keys") or ()), name)
+            doc = Document(
+                rel, recordings, tuple(info.get("glossary") or ()), info.get("managed"), tuple(info.get("user_keys") or ()), name,
+                info.get("speakers"), info.get("language"), tracks,
+            )
             scan.documents.append(doc)
-            for key in doc.audio:
+            for key in (*doc.audio, *(k for k, _ in tracks)):
                 if "://" in key:
                     scan.urls.setdefault(key, []).append(rel)
     if memo is not None:
@@ -208,7 +247,7 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
 # Every key a version of the tool has written under its front matter key (render.managed_value,
 # render.document_value's parts). A mapping of only these, with those always written, is the tool's.
 TOOL_KEYS = frozenset(
-    "include audio encodings transcribed_from bytes type language duration words model files title artist parts".split()
+    "include audio encodings transcribed_from bytes type language duration words model files title artist parts speakers".split()
 )
 ALWAYS_WRITTEN = frozenset({"audio", "language", "duration", "words", "model"})
 

@@ -117,7 +117,12 @@ def site_state(settings: Settings, *, render: bool = True) -> SiteState:
     plans = plan_outputs(settings, site_audio.files, site_audio.documents, names)  # names given in memory only
     plan = make_plan(settings, store=store, site_audio=site_audio, plans=plans, render=render, previous=previous)
     failures = load_failures(settings)
-    reasons = {r.key: [f"{o.path} is {o.verdict}" for o in r.outputs if o.verdict in STALE] + _unreachable(settings, r) for r in plan.recordings}
+    reasons = {
+        r.key: [f"{o.path} is {o.verdict}" for o in r.outputs if o.verdict in STALE]
+        + (["its speakers are not found yet"] if r.turns.missing and r.cache.kind != "missing" else [])
+        + _unreachable(settings, r)
+        for r in plan.recordings
+    }
     for document in plan.documents:
         if document.new_text is not None and document.recording in reasons:
             reasons[document.recording].append(f"front matter key {settings.front_matter_key!r} of {document.path} is out of date")

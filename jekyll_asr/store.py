@@ -37,6 +37,7 @@ from .names import NameIndex
 from .outputs import OutputManifest
 from .renderindex import RenderIndex
 from .statindex import StatIndex
+from .turnstore import TurnsCache
 from .urlindex import UrlIndex
 
 # file name -> the version this release reads (None: the file has no version field)
@@ -111,6 +112,13 @@ class Store:
             self._loaded["cache"] = TranscriptCache(self.inside(self.settings.cache_path))
         cache: TranscriptCache = self._loaded["cache"]
         return cache
+
+    def turns(self) -> TurnsCache:
+        """Who spoke when, cached beside the transcripts (turnstore.py)."""
+        if "turns" not in self._loaded:
+            self._loaded["turns"] = TurnsCache(self.inside(self.settings.cache_path))
+        turns: TurnsCache = self._loaded["turns"]
+        return turns
 
     def manifest(self) -> OutputManifest:
         if "manifest" not in self._loaded:

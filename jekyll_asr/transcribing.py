@@ -22,12 +22,13 @@ from .config import Settings
 from .errors import EngineError, ModelError, one_line
 from .find import SiteAudio
 from .interrupt import exit_on_interrupt
-from .plan import Ident, Plan, decode_options, make_plan
+from .plan import Ident, Plan, Recording, decode_options, make_plan
 from .render import RenderPlan
 from .report import Report
 from .statindex import Stat
 from .store import Store
 from .transcript import Transcript
+from .turnstore import TurnsCache
 
 log = logging.getLogger("jekyll_asr")
 
@@ -54,16 +55,25 @@ class Lookup:
     entries: dict[str, CacheEntry] = field(default_factory=dict)  # plan key -> newly stored transcript
     missing: dict[Ident, list[RenderPlan]] = field(default_factory=dict)  # to transcribe, once per content
     words: dict[Ident, dict[str, Any]] = field(default_factory=dict)  # the settings each one is stored under
+    turns: dict[Ident, str] = field(default_factory=dict)  # speakers wanted: the turns key to store them under
+
+
+def _stored(recording: Recording, found: Lookup) -> bool:
+    """Whether a missing recording's transcript (every track's, for one file per voice) was stored by this build."""
+    if recording.cache.tracks_missing:
+        return all(track.key in found.entries for *_, track in recording.cache.tracks_missing)
+    return recording.key in found.entries
 
 
 class Transcriber:
     """Transcribes missing content hashes, a group of short files or one long file at a time."""
 
     def __init__(
-        self, settings: Settings, *, cache: TranscriptCache, report: Report, progress: Any, fetcher: Any, engine: str, lazy: LazyEngine
+        self, settings: Settings, *, cache: TranscriptCache, report: Report, progress: Any, fetcher: Any, engine: str, lazy: LazyEngine,
+        turns: TurnsCache | None = None,
     ) -> None:
         self.settings, self.cache, self.report, self.progress = settings, cache, report, progress
-        self.fetcher, self.engine, self.lazy = fetcher, engine, lazy
+        self.fetcher, self.engine, self.lazy, self.turns = fetcher, engine, lazy, turns
 
     def run(self, todo: list[tuple[Ident, list[RenderPlan]]], found: Lookup) -> None:
         """Transcribe ``todo``, storing each transcript and adding it to ``found.entries``."""
@@ -76,7 +86,7 @@ class Transcriber:
             for jobs in batching.groups(
                 jobs_ahead,
                 seconds=lambda j: j.decoded.short_seconds if j.error is None and j.decoded is not None else None,
-                options=lambda j: j.group[0].prompt,
+                options=lambda j: j.group[0].options(),
             ):
                 seen.update(j.ident for j in jobs)
                 if jobs[0].error is not None:  # it could not be decoded
@@ -103,7 +113,7 @@ class Transcriber:
             return False
         self.report.model_loaded = True
         files = [(j.decoded.path, j.decoded.samples) for j in jobs if j.decoded is not None]
-        results = batching.transcribe_batch(model, files, decode_options(self.settings, jobs[0].group[0].prompt))
+        results = batching.transcribe_batch(model, files, decode_options(self.settings, *jobs[0].group[0].options()))
         for job, result in zip(jobs, results, strict=True):  # a group is all decoded jobs (an error goes alone)
             self.finish(job, result, found)
         self.progress.advance(seconds)
@@ -127,6 +137,21 @@ class Transcriber:
         seconds = samples.size / audio_mod.SAMPLE_RATE if samples is not None else audio_mod.duration(path)
         return Decoded(samples, audio_mod.read_tags(path), seconds, path, before)
 
+    def _speakers(self, job: Job, entry: CacheEntry, found: Lookup) -> None:
+        """Who spoke when, while the file is at hand (remote audio is not fetched twice); a failure is reported alone."""
+        from .diarizing import FAILURES, store_turns
+        from .plan import MIN_SPEAKERS_S
+
+        key = found.turns.get(job.ident)
+        if key is None or job.decoded is None or self.turns is None or entry.transcript.is_empty or entry.transcript.duration < MIN_SPEAKERS_S:
+            return  # a clip, music or silence: one voice at most (plan._settled decides the same)
+        first = job.group[0]
+        try:
+            store_turns(self.turns, (job.ident[0], key), job.decoded.path, first.speakers, job.decoded.samples)
+        except FAILURES as exc:
+            log.debug("finding the speakers of %s failed", first.key, exc_info=exc)
+            self.report.fail(first.key, "speakers not found: " + one_line(exc, job.decoded.path, first.key))
+
     def finish(self, job: Job, result: tuple[list[Any], str, float] | Exception, found: Lookup) -> None:
         """Store one file's transcript in the cache, or report why it has none."""
         first = job.group[0]
@@ -141,6 +166,7 @@ class Transcriber:
             # Read back: the stored (rounded) entry is what every later build renders from.
             entry = self.cache.get(job.ident[0], job.ident[1])
             assert entry is not None
+            self._speakers(job, entry, found)
         except Exception as exc:  # one bad file must not stop the build; the rest still get done
             log.debug("transcribing %s failed", first.key, exc_info=exc)
             where = job.decoded.path if job.decoded else first.key
@@ -186,12 +212,30 @@ class Work:
             elif decision.ident is not None and decision.words is not None:
                 found.words[decision.ident] = decision.words
                 found.missing.setdefault(decision.ident, []).append(recording.plan)
+                if recording.turns.missing and recording.turns.key is not None:
+                    found.turns[decision.ident] = recording.turns.key
+            for ident, words, track in decision.tracks_missing:  # an episode of one file per voice
+                found.words[ident] = words
+                found.missing.setdefault(ident, []).append(track)
         self._transcribe(found)
-        done = [r.plan for r in plan.recordings if r.cache.kind == "missing" and r.key in found.entries]
-        if render and done:  # newly cached: decide their outputs with the same planner
-            again = make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=done, refresh=self.refresh, render=True)
+        done = {r.key for r in plan.recordings if r.cache.kind == "missing" and _stored(r, found)}
+        done |= self._diarize([r for r in plan.recordings if r.turns.missing and r.cache.kind != "missing"])
+        if render and done:  # newly cached or diarized: decide their outputs with the same planner
+            plans = [r.plan for r in plan.recordings if r.key in done]
+            again = make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=plans, refresh=self.refresh, render=True)
             plan = plan.replaced(self.settings, self.site_audio, again)
         return plan
+
+    def _diarize(self, recordings: list[Recording]) -> set[str]:
+        """Speakers for transcripts made before they were wanted (or before this version): no words transcribed again."""
+        from .diarizing import diarize_recordings
+
+        mine = [r for r in recordings if self.transcribe and (self.shard is None or self.shard.owns(r.plan.audio.sha256))]
+        if not mine:
+            return set()
+        return diarize_recordings(
+            mine, turns_cache=self.store.turns(), report=self.report, locate=lambda plan: local_path(self.settings, plan.audio, self.fetcher)
+        )
 
     def _transcribe(self, found: Lookup) -> None:
         todo = []
@@ -207,7 +251,8 @@ class Work:
         engine, device = resolve_engine(self.settings.engine, self.settings.device)
         self.lazy = self.lazy or LazyEngine(self.settings, engine, device)  # one model for every round of a build
         transcriber = Transcriber(
-            self.settings, cache=self.store.cache(), report=self.report, progress=self.progress, fetcher=self.fetcher, engine=engine, lazy=self.lazy
+            self.settings, cache=self.store.cache(), report=self.report, progress=self.progress, fetcher=self.fetcher, engine=engine, lazy=self.lazy,
+            turns=self.store.turns(),
         )
         transcriber.run(todo, found)
 

@@ -1,0 +1,101 @@
+"""How many speakers an episode has and what they are called: the ``speakers`` option and front matter.
+
+The site sets ``speakers: auto`` (find how many), ``off``, or a number in its
+``asr:`` block; a post may override it with ``speakers:`` in its own front
+matter, either the same values or the names (``speakers: [Alice, Bob]``),
+which also fixes the count. Without ``speakers:``, the keys podcast themes use
+for who is on the show (``hosts``, ``host``, ``guests``, ``guest``) name the
+voices; from those the count is taken only when they name two or more (a
+theme often lists the host alone, and the guest still speaks). Names are given
+to the voices in order of first appearance; the diarization's cache key holds
+the count, never the names, so renaming costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_SPEAKERS = 20
+NAME_KEYS = ("hosts", "host", "guests", "guest")  # in this order: hosts usually speak first
+_MAX_NAME = 80
+
+
+def speakers_setting(value: Any) -> str | int:
+    """``off``, ``auto`` or a whole number (YAML's ``off``/``no`` arrive as False); ValueError otherwise."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in {"off", "no", "none", "false"}):
+        return "off"
+    if value is True or value is None or (isinstance(value, str) and value.strip().lower() in {"auto", "on", "yes", "true", ""}):
+        return "auto"
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SPEAKERS:
+        return value
+    raise ValueError(f"must be off, auto or a number of speakers from 1 to {MAX_SPEAKERS} (got {value!r})")
+
+
+def _names(value: Any) -> list[str]:
+    """Names from a string, a list of strings, or a list of mappings with a ``name`` (themes' guest lists)."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip():
+            out.append(" ".join(name.split())[:_MAX_NAME])
+    return out
+
+
+def from_front_matter(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a post says about its speakers, JSON-able for the document memo (None: nothing)."""
+    out: dict[str, Any] = {}
+    own = data.get("speakers")
+    if isinstance(own, list):
+        out["names"], out["fixed"] = _names(own), True
+    elif own is not None:
+        try:
+            out["setting"] = speakers_setting(own)
+        except ValueError:
+            out["error"] = f"front matter speakers: must be off, auto, a number, or a list of names (got {own!r})"
+    if "names" not in out:
+        names = [n for key in NAME_KEYS if key in data for n in _names(data[key])]
+        if names:
+            out["names"], out["fixed"] = list(dict.fromkeys(names)), False
+    return out or None
+
+
+@dataclass(frozen=True)
+class SpeakerSpec:
+    """One recording's speakers: ``setting`` is off, auto or a count; ``names`` for the voices in order."""
+
+    setting: str | int = "auto"
+    names: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int | None:
+        """The number of voices to find; None: find how many."""
+        return self.setting if isinstance(self.setting, int) else None
+
+    @property
+    def wanted(self) -> bool:
+        """Whether diarization runs at all (off, or one speaker known: nothing to tell apart)."""
+        return self.setting not in {"off", 1}
+
+    def key(self) -> str:
+        """The part of the diarization cache key that depends on this spec (the count)."""
+        return "auto" if self.count is None else str(self.count)
+
+
+def spec_for(site_setting: str | int, posts: list[dict[str, Any] | None]) -> SpeakerSpec:
+    """The spec of a recording from the site's option and its posts' front matter (the first that says)."""
+    setting: str | int = site_setting
+    for info in posts:
+        if not info:
+            continue
+        names = tuple(info.get("names") or ())
+        if "setting" in info:
+            setting = info["setting"]
+        elif names and setting != "off" and (info.get("fixed") or len(names) >= 2):  # noqa: PLR2004
+            setting = len(names)
+        return SpeakerSpec(setting, names)
+    return SpeakerSpec(setting)

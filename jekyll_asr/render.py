@@ -144,7 +144,10 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> R
 
     tags = clean_tags(entry.tags)
 
-    corrections = load_corrections(settings.site / settings.corrections_dir / f"{plan.slug}.yml")
+    from .turns import names_for
+
+    corrections_file = settings.site / settings.corrections_dir / f"{plan.slug}.yml"
+    corrections = load_corrections(corrections_file)
     transcript = apply(entry.transcript, Glossary.from_config(list(plan.glossary)), corrections)
     paths = output_paths(settings, plan.slug)
     captions = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
@@ -162,6 +165,7 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry) -> R
         chapters=tags.chapters,
         captions=captions,
         templates_dir=settings.site / settings.templates_dir,
+        speaker_names=names_for(transcript, getattr(plan, "speakers", ()), corrections_file),
     )
 
 

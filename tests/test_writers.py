@@ -181,7 +181,7 @@ def test_srt_round_trips_through_the_srt_package():
     t = make_transcript([LONG, *HOSTILE], start=3500.0, step=30.0)
     body = srt.render(context(t))
     parsed = list(srt_lib.parse(body))
-    generated = list(cues(t.segments))
+    generated = list(cues(t.segments, max_line=srt.MAX_LINE))
     assert len(parsed) == len(generated)
     for number, (sub, cue) in enumerate(zip(parsed, generated, strict=True), start=1):
         assert sub.index == number

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ..paragraphs import ends_sentence
 from ..transcript import Segment, Word
-from .words import timed_words
+from .words import share, timed_words
 
 MAX_LINE = 42
 MAX_LINES = 2
@@ -149,8 +149,7 @@ def _timed_tokens(seg: Segment, max_line: int) -> list[Word]:
     """The segment's words as printed (cleaned, a word longer than a line cut), each with its times."""
     out: list[Word] = []
     for word in timed_words(seg):
-        for part in _words(clean(word.text), max_line):
-            out.append(Word(word.start, word.end, part, word.probability))
+        out += share(_words(clean(word.text), max_line), word.start, word.end, word.probability)
     return out
 
 

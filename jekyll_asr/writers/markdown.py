@@ -73,19 +73,20 @@ def escape(value: Any) -> Markup:
 
 
 def template_dirs() -> list[Path]:
-    """Where the packaged templates live: the ``jekyll_asr.templates`` package data
-    (pyproject maps the repository's ``templates/`` there), else, when running from
-    a checkout that is not installed, the repository's ``templates/`` folder."""
+    """Where the packaged templates live: the repository's ``templates/`` folder beside this
+    package when it runs from a checkout (so a checkout renders its own templates, even with
+    another checkout installed in editable mode), then the ``jekyll_asr.templates`` package
+    data (pyproject maps the repository's ``templates/`` there)."""
     dirs = []
+    repo = Path(__file__).resolve().parents[2] / "templates"
+    if (repo / TEMPLATE).is_file():
+        dirs.append(repo)
     try:
         packaged = resources.files("jekyll_asr.templates")
-        if packaged.is_dir():
+        if packaged.is_dir() and Path(str(packaged)).resolve() not in dirs:
             dirs.append(Path(str(packaged)).resolve())
     except (ModuleNotFoundError, TypeError, NotADirectoryError):
         pass
-    repo = Path(__file__).resolve().parents[2] / "templates"
-    if repo.is_dir() and repo not in dirs:
-        dirs.append(repo)
     return dirs
 
 

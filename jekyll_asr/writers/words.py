@@ -27,11 +27,11 @@ def _token_times(words: Sequence[Word]) -> list[Word]:
     out: list[Word] = []
     for word in words:
         parts = word.text.split()
-        out.extend(_share(parts, word.start, word.end, word.probability))
+        out.extend(share(parts, word.start, word.end, word.probability))
     return out
 
 
-def _share(parts: Sequence[str], start: float, end: float, probability: float | None) -> list[Word]:
+def share(parts: Sequence[str], start: float, end: float, probability: float | None) -> list[Word]:
     """``parts`` laid end to end over ``start``..``end`` by characters."""
     total = sum(len(p) for p in parts) or 1
     out, done = [], 0
@@ -57,9 +57,9 @@ def timed_words(segment: Segment) -> tuple[Word, ...]:
         if op == "equal":
             out.extend(Word(w.start, w.end, t, w.probability) for w, t in zip(old[i1:i2], new[j1:j2], strict=True))
         elif op == "replace":
-            out.extend(_share(new[j1:j2], old[i1].start, old[i2 - 1].end, None))
+            out.extend(share(new[j1:j2], old[i1].start, old[i2 - 1].end, None))
         elif op == "insert":
             before = old[i1 - 1].end if i1 > 0 else segment.start
             after = old[i1].start if i1 < len(old) else max(before, segment.end)
-            out.extend(_share(new[j1:j2], before, max(before, after), None))
+            out.extend(share(new[j1:j2], before, max(before, after), None))
     return tuple(out)

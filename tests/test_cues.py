@@ -108,3 +108,9 @@ def test_glossary_fixes_on_real_words_keep_every_word_timed(episode: Transcript)
         assert [w.text for w in words] == seg.text.split()
         assert all(seg.start - 0.01 <= w.start <= w.end <= seg.end + 0.01 for w in words)
     assert any("audio on the web" in s.text for s in fixed.segments)
+
+
+def test_word_pieces_without_a_space_make_one_token():
+    pieces = (Word(1.0, 1.2, " Web", 0.9), Word(1.2, 1.5, "-vid", 0.3), Word(1.5, 1.9, "-le.", 0.8), Word(2.0, 2.2, " Yes", 0.7))
+    out = timed_words(Segment(1.0, 2.2, " Web-vid-le. Yes", pieces))
+    assert [(w.text, w.start, w.end, w.probability) for w in out] == [("Web-vid-le.", 1.0, 1.9, 0.3), ("Yes", 2.0, 2.2, 0.7)]

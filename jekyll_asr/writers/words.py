@@ -23,10 +23,21 @@ def tokens(text: str) -> list[str]:
 
 
 def _token_times(words: Sequence[Word]) -> list[Word]:
-    """The model's words cut into whitespace tokens (a word rarely holds two), times shared by characters."""
+    """The model's words as whitespace tokens: a word without a leading space continues the
+    token before it ("Web" "-vid" -> "Web-vid", probability the lower), a word holding a space
+    is cut in two, times shared by characters."""
     out: list[Word] = []
     for word in words:
         parts = word.text.split()
+        if not parts:
+            continue
+        if out and not word.text[:1].isspace():
+            last, first_end = out[-1], word.start + (word.end - word.start) * len(parts[0]) / max(1, len("".join(parts)))
+            low = None if last.probability is None or word.probability is None else min(last.probability, word.probability)
+            out[-1] = Word(last.start, max(last.end, first_end), last.text + parts[0], low)
+            first_start, parts = first_end, parts[1:]
+            out.extend(share(parts, first_start, word.end, word.probability))
+            continue
         out.extend(share(parts, word.start, word.end, word.probability))
     return out
 

@@ -66,13 +66,21 @@
     return box;
   }
 
+  // A cue's words without markup; a <v Name> voice span (several speakers) becomes "Name: ".
+  function cueText(cue) {
+    if (!cue.getCueAsHTML) return cue.text;
+    var html = cue.getCueAsHTML(), voice = html.querySelector && html.querySelector("span[title]");
+    var text = html.textContent;
+    return voice && voice.title ? voice.title + ": " + text : text;
+  }
+
   function showCaptions(audio, el) {
     var box = captionBox(audio), track = el.track;
     box.classList.add("asr-ready");
     track.mode = "hidden"; // load the cues and fire cuechange, but let us draw them
     track.addEventListener("cuechange", function () {
       var lines = [], cues = track.activeCues || [];
-      for (var i = 0; i < cues.length; i++) lines.push(cues[i].text);
+      for (var i = 0; i < cues.length; i++) lines.push(cueText(cues[i]));
       box.textContent = lines.join("\n");
     });
   }

@@ -26,9 +26,10 @@ Word times travel as one attribute per paragraph, not a span per word: ``data-w`
 holds two whole numbers of centiseconds per word of the printed text (start after
 the previous word's start, duration), and jekyll-asr.js wraps the words in spans
 when the page loads. A word without its own time (an older entry) gets its
-segment's times, so the whole segment lights up. Measured on a 60-minute
-synthetic episode of 9,000 words: 56 KB of word times beside 54 KB of text,
-where a ``<span data-start data-end>`` per word would add about 420 KB.
+segment's times, so the whole segment lights up. Measured on a 61-minute
+episode (episode-12's real tiny.en word times repeated, 6,840 words): 43.5 KB
+of ``data-w`` (6.4 bytes a word) beside 47 KB of text in a 148 KB include,
+where a ``<span class data-start data-end>`` per word would add 583 KB.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jekyll_asr.glossary import Glossary, apply
 from jekyll_asr.transcript import Segment, Transcript, Word
@@ -114,3 +116,24 @@ def test_word_pieces_without_a_space_make_one_token():
     pieces = (Word(1.0, 1.2, " Web", 0.9), Word(1.2, 1.5, "-vid", 0.3), Word(1.5, 1.9, "-le.", 0.8), Word(2.0, 2.2, " Yes", 0.7))
     out = timed_words(Segment(1.0, 2.2, " Web-vid-le. Yes", pieces))
     assert [(w.text, w.start, w.end, w.probability) for w in out] == [("Web-vid-le.", 1.0, 1.9, 0.3), ("Yes", 2.0, 2.2, 0.7)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(
+    st.tuples(st.floats(0, 3, allow_nan=False), st.floats(0, 1.5, allow_nan=False), st.text(alphabet="ab <>&-.,é漢", min_size=1, max_size=40)),
+    min_size=1, max_size=40,
+))
+def test_word_timed_cues_stay_valid_for_any_words(items):
+    out, at = [], 0.0
+    for gap, length, token in items:
+        at += gap
+        out.append(Word(at, at + length, " " + token, 0.5))
+        at += length
+    seg = Segment(out[0].start, at, "".join(w.text for w in out), tuple(out))
+    for max_line in (MAX_LINE, srt.MAX_LINE):
+        made = list(cues([seg], max_line=max_line))
+        assert "".join(w for c in made for w in cue_words(c)) == "".join(seg.text.split())
+        assert all(1 <= len(c.lines) <= 2 and all(0 < len(line) <= max_line for line in c.lines) for c in made)
+        assert all(b.start_ms >= a.end_ms for a, b in itertools.pairwise(made)) and all(c.end_ms > c.start_ms for c in made)
+        words_in = len(seg.text.split())
+        assert words_in == 1 or all(len(cue_words(c)) >= 2 for c in made if len(cue_words(c)[0]) <= max_line // 3)  # no orphan where one is avoidable

@@ -113,3 +113,12 @@ def test_transcribe_format_rttm_on_real_speech(capsys):
     fields = line.split()
     assert fields[:3] == ["SPEAKER", "goforward", "1"] and fields[7] == "1"
     assert 0 <= float(fields[3]) < 1.5 and 0.5 < float(fields[4]) < 4
+
+
+def test_transcribe_formats_name_the_speakers_of_a_diarized_transcript():
+    from jekyll_asr.commands.transcribe import render
+
+    words = tuple(Word(0.5 * i, 0.5 * i + 0.4, f" w{i}.", 0.9) for i in range(8))
+    t = assign_speakers(Transcript((Segment(0, 4, "".join(w.text for w in words), words),), "en", 4, "m", "e"), [Turn(0, 2, "1"), Turn(2, 4, "2")])
+    assert "<v Speaker 1>" in render(t, "vtt", Path("a.wav")) and "<v Speaker 2>" in render(t, "vtt", Path("a.wav"))
+    assert render(t, "srt", Path("a.wav")).count("Speaker 2:") == 1

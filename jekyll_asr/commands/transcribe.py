@@ -77,10 +77,12 @@ def render(transcript: Transcript, fmt: str, path: Path) -> str:
     from ..paragraphs import build_paragraphs
     from ..render import FORMAT_WRITERS
     from ..transcript import AudioTags
+    from ..turns import labels_in_order, speaker_names
     from ..writers import WRITERS, RenderContext
 
     ctx = RenderContext(
         transcript=transcript, tags=AudioTags(), slug=path.stem, title=path.stem, audio_url=path.name,
         language=transcript.language, paragraphs=build_paragraphs(transcript), chapters=(), captions={}, templates_dir=None,
+        speaker_names=speaker_names(labels_in_order(transcript), (), {}),
     )
     return WRITERS[FORMAT_WRITERS[fmt]].render(ctx).rstrip("\n")

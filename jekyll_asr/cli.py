@@ -23,6 +23,7 @@ COMMANDS = {
     "init": "add the asr: block and the includes to a site",
     "doctor": "show Python, torch, CUDA, engines, models and offline state",
     "hook": "build, then fail when files changed (the pre-commit hook)",
+    "review": "list the words the model was unsure of, with the corrections-file line that fixes each",
 }
 
 

@@ -160,6 +160,8 @@ def load_corrections(path: Path) -> dict[str, str]:
 def load_speaker_renames(path: Path) -> dict[str, str]:
     """``speakers: {Speaker 2: Carol}`` from a corrections file: names applied when rendering, no re-run."""
     data = _corrections_file(path)
+    if isinstance(data, Mapping) and isinstance(data.get("speakers"), list):
+        raise ConfigError(f"corrections file {path}: 'speakers' must map a speaker to a name, e.g. speakers: {{Speaker 2: Carol}}")
     if not _structured(data) or data.get("speakers") is None:
         return {}
     out: dict[str, str] = {}

@@ -12,7 +12,8 @@ combined to find where a speaker paused:
   only used when the segments are contiguous (median gap under 0.1 s); when
   they show real gaps (word timestamps), the gaps alone are more reliable.
 
-A paragraph ends after a segment that ends a sentence and is followed by a
+A paragraph ends at every speaker turn and language change (a paragraph has one
+voice and one ``lang``), after a segment that ends a sentence and is followed by a
 pause of at least ``pause`` seconds (measured or estimated), after any measured
 gap of ``2 * pause`` (even mid-sentence), at the first sentence end once it
 holds ``max_words`` words, and in any case at ``2 * max_words`` words.
@@ -55,6 +56,8 @@ class Paragraph:
     end: float
     text: str
     segments: tuple[Segment, ...]
+    speaker: str | None = None  # the label of who speaks it (a paragraph never holds two speakers)
+    language: str | None = None  # set only when it differs from the transcript's (a bilingual episode)
 
     @property
     def word_count(self) -> int:
@@ -134,16 +137,19 @@ def build_paragraphs(
         return []
     pauses = _pauses_after(segments)
     next_starts = [s.start for s in segments[1:]] + [float("inf")]
+    voices = [(s.speaker, s.language or transcript.language) for s in segments]
+    turn_after = [a != b for a, b in itertools.pairwise(voices)] + [False]
     paragraphs: list[Paragraph] = []
     current: list[Segment] = []
     words = 0
-    for seg, (gap, excess), next_start in zip(segments, pauses, next_starts, strict=True):
+    for seg, (gap, excess), next_start, turn in zip(segments, pauses, next_starts, turn_after, strict=True):
         current.append(seg)
         words += _word_count(seg.text, transcript.language)
         sentence = ends_sentence(seg.text)
         chapter_break = any(current[0].start + tolerance < b <= next_start + tolerance for b in breaks)
         if (
             chapter_break
+            or turn
             or gap >= 2 * pause
             or (sentence and gap >= pause)
             or (sentence and excess >= pause and words >= _MIN_WORDS_FOR_ESTIMATE)
@@ -158,11 +164,14 @@ def build_paragraphs(
 
 
 def _paragraph(segments: list[Segment], language: str) -> Paragraph:
+    own = segments[0].language or language
     return Paragraph(
         start=segments[0].start,
         end=max(s.end for s in segments),
-        text=join_texts([s.text for s in segments], language),
+        text=join_texts([s.text for s in segments], own),
         segments=tuple(segments),
+        speaker=segments[0].speaker,
+        language=own if own != language else None,
     )
 
 

@@ -77,5 +77,26 @@ def transcribe_files(
         # ``seconds`` is None for a file that could not be decoded: it is a group of its own, so none is here.
         decoded = cast("list[tuple[Path, NDArray[np.float32] | None]]", group)
         results = batching.transcribe_batch(model(), decoded, options)
-        for (path, _), result in zip(group, results, strict=True):
-            yield path, result if isinstance(result, Exception) else done(result)
+        for (path, samples), result in zip(decoded, results, strict=True):
+            yield path, result if isinstance(result, Exception) else with_speakers(path, done(result), settings, samples)
+
+
+def with_speakers(path: Path, transcript: Transcript, settings: Settings, samples: NDArray[np.float32] | None = None) -> Transcript | Exception:
+    """The transcript with each segment's speaker, when ``speakers`` wants them and the file is long enough to tell.
+
+    Labels are "1", "2"... in order of first appearance (a site build names them from the posts).
+    """
+    from .diarizing import FAILURES, find_turns
+    from .plan import MIN_SPEAKERS_S
+    from .speakerspec import SpeakerSpec
+
+    spec = SpeakerSpec(settings.speakers)
+    if not spec.wanted or transcript.is_empty or transcript.duration < MIN_SPEAKERS_S:
+        return transcript
+    from .turns import assign_speakers
+
+    try:
+        turns, _ = find_turns(path, spec, samples)
+    except FAILURES as exc:
+        return exc
+    return assign_speakers(transcript, turns)

@@ -274,3 +274,23 @@ def test_chapter_starts_always_break_paragraphs() -> None:
     assert [p.start for p in paragraphs] == [0.0, 10.0]
     groups = place_chapters(paragraphs, [Chapter(0.0, "A"), Chapter(9.7, "B")])
     assert [(c.title if c else None, [p.start for p in ps]) for c, ps in groups if c or ps] == [("A", [0.0]), ("B", [10.0])]
+
+
+def test_a_new_paragraph_at_every_speaker_turn_and_language_change():
+    segs = (
+        Segment(0.0, 2.0, " Hello there, and", speaker="1"),
+        Segment(2.0, 4.0, " welcome.", speaker="1"),  # same speaker, no pause: one paragraph
+        Segment(4.0, 5.0, " Thanks", speaker="2"),  # mid-sentence, no pause, but another voice
+        Segment(5.0, 6.0, " for having me.", speaker="2"),
+        Segment(6.0, 8.0, " Ich spreche auch Deutsch.", speaker="2", language="de"),
+        Segment(8.0, 9.0, " Great.", speaker="1"),
+    )
+    paragraphs = build_paragraphs(Transcript(segs, "en", 9.0, "m", "e"))
+    assert [(p.speaker, p.language, p.text) for p in paragraphs] == [
+        ("1", None, "Hello there, and welcome."),
+        ("2", None, "Thanks for having me."),
+        ("2", "de", "Ich spreche auch Deutsch."),
+        ("1", None, "Great."),
+    ]
+    unlabelled = build_paragraphs(Transcript(tuple(Segment(s.start, s.end, s.text) for s in segs), "en", 9.0, "m", "e"))
+    assert len(unlabelled) == 1 and unlabelled[0].speaker is None  # without speakers the old rules alone

@@ -181,7 +181,7 @@ def test_srt_round_trips_through_the_srt_package():
     t = make_transcript([LONG, *HOSTILE], start=3500.0, step=30.0)
     body = srt.render(context(t))
     parsed = list(srt_lib.parse(body))
-    generated = list(cues(t.segments))
+    generated = list(cues(t.segments, max_line=srt.MAX_LINE))
     assert len(parsed) == len(generated)
     for number, (sub, cue) in enumerate(zip(parsed, generated, strict=True), start=1):
         assert sub.index == number
@@ -274,9 +274,9 @@ def test_markdown_include_has_timestamps_paragraphs_and_chapter_headings():
     assert '<h3 class="asr-chapter" id="asr-episode-chapter-2" data-start="10">Main &amp; more</h3>' in body
     assert (
         '<p class="asr-paragraph" data-start="12.5" data-end="20">'
-        '<a class="asr-ts" href="#t=12.5" data-start="12.5">[00:12]</a> Part two talk.</p>'
-    ) in body
-    assert '<a class="asr-ts" href="#t=3700.25" data-start="3700.25">[1:01:40]</a> Late.' in body
+        '<a class="asr-ts" href="#t=12.5" data-start="12.5">[00:12]</a> <span class="asr-text" data-w="0 750 0 750 0 750">Part two talk.</span></p>'
+    ) in body  # no word times (an older entry): every word carries its segment's times
+    assert '<a class="asr-ts" href="#t=3700.25" data-start="3700.25">[1:01:40]</a> <span class="asr-text" data-w="0 975">Late.</span>' in body
     order = [body.index(s) for s in ("Intro &lt;1&gt;", "Intro talk.", "Main &amp; more", "Part two")]
     assert order == sorted(order)
     assert body.count('class="asr-paragraph"') == 3
@@ -412,3 +412,102 @@ def test_podcast_json_validates_against_a_json_schema():
     jsonschema.validate(json.loads(podcast_json.render(context(t))), PODCAST_TRANSCRIPT_SCHEMA)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"version": "1.0.0", "segments": [{"startTime": 0, "body": ""}]}, PODCAST_TRANSCRIPT_SCHEMA)
+
+
+# ---- speakers and words -----------------------------------------------------------------
+
+def dialogue(*, with_words: bool = True) -> Transcript:
+    """Two voices, then a German answer; word times when ``with_words`` (else an entry from before they were kept)."""
+    from jekyll_asr.transcript import Turn, Word
+    from jekyll_asr.turns import assign_speakers
+
+    lines = [
+        (0.0, "1", " Welcome back to the show, it is good to have you here with us today.", None),
+        (5.0, "2", " Thanks, it is a pleasure & an honour <really>.", None),
+        (9.0, "1", " Tell us about your work.", None),
+        (12.0, "2", " Gerne, ich baue statische Seiten.", "de"),
+    ]
+    segments, turns = [], []
+    for start, who, said, lang in lines:
+        words = tuple(Word(start + 0.3 * i, start + 0.3 * i + 0.25, " " + w, 0.4 if w == "statische" else 0.95) for i, w in enumerate(said.split()))
+        end = words[-1].end
+        segments.append(Segment(start, end, said, words if with_words else (), language=lang))
+        turns.append(Turn(start - 0.1, end + 0.1, who))
+    t = Transcript(tuple(segments), "en", 20.0, "m", "e")
+    return assign_speakers(t, turns)
+
+
+def speaking(t: Transcript, names=None) -> RenderContext:
+    from dataclasses import replace
+
+    return replace(context(t), speaker_names=names if names is not None else {"1": "Alice", "2": "Bob <&> Jr"})
+
+
+@pytest.mark.parametrize("with_words", [True, False])
+def test_vtt_voice_spans_parse_in_webvtt_py(with_words):
+    import io
+
+    body = vtt.render(speaking(dialogue(with_words=with_words)))
+    captions = webvtt.from_buffer(io.StringIO(body)).captions
+    assert captions[0].voice == "Alice"
+    assert {c.voice for c in captions} == {"Alice", "Bob &lt;&amp;&gt; Jr"}  # escaped in the annotation
+    assert all(c.raw_text.startswith(f"<v {c.voice}>") for c in captions)
+    assert "Thanks, it is a pleasure & an honour <really>." in html.unescape(" ".join(c.text.replace("\n", " ") for c in captions))
+    voices = [c.voice for c in captions]
+    assert sum(a != b for a, b in itertools.pairwise(voices)) == 3  # a cue never spans a turn: one change per turn
+    assert "<v " not in vtt.render_transcript(dialogue(), {})  # no names: no voice spans
+
+
+@pytest.mark.parametrize("with_words", [True, False])
+def test_srt_names_the_speaker_at_each_turn_within_32_characters(with_words):
+    body = srt.render(speaking(dialogue(with_words=with_words), {"1": "Alice", "2": "Bob"}))
+    subs = list(srt_lib.parse(body))
+    assert all(len(line) <= srt.MAX_LINE for s in subs for line in s.content.split("\n"))
+    assert all(1 <= len(s.content.split("\n")) <= 2 for s in subs)
+    starts = [s.content for s in subs if s.content.startswith(("Alice:", "Bob:"))]
+    assert [s.split(":")[0] for s in starts] == ["Alice", "Bob", "Alice", "Bob"]  # once per turn, never mid-turn
+    assert "‹really›" in body
+
+
+@pytest.mark.parametrize("with_words", [True, False])
+def test_podcast_json_gives_each_segment_its_speaker(with_words):
+    jsonschema = pytest.importorskip("jsonschema")
+    data = json.loads(podcast_json.render(speaking(dialogue(with_words=with_words))))
+    jsonschema.validate(data, PODCAST_TRANSCRIPT_SCHEMA)
+    assert [s["speaker"] for s in data["segments"]] == ["Alice", "Bob <&> Jr", "Alice", "Bob <&> Jr"]
+    alone = json.loads(podcast_json.render(context(dialogue())))  # no names: no "speaker"
+    assert all("speaker" not in s for s in alone["segments"])
+
+
+def test_text_names_the_speaker_at_each_turn_paragraph():
+    body = text.render(speaking(dialogue(), {"1": "Alice", "2": "Bob"}))
+    paragraphs = body.strip().split("\n\n")
+    assert [p.split(":")[0] for p in paragraphs] == ["Alice", "Bob", "Alice", "Bob"]
+
+
+@pytest.mark.parametrize("with_words", [True, False])
+def test_include_labels_turns_marks_languages_and_carries_word_times(with_words):
+    body = markdown.render(speaking(dialogue(with_words=with_words)))
+    paragraphs = re.findall(r'<p class="asr-paragraph[^"]*"[^>]*>.*?</p>', body)
+    assert len(paragraphs) == 4
+    assert [re.search(r'<span class="asr-speaker">(.*?)</span>', p).group(1) for p in paragraphs] == [
+        "Alice", "Bob &lt;&amp;&gt; Jr", "Alice", "Bob &lt;&amp;&gt; Jr"
+    ]
+    assert all('class="asr-paragraph asr-turn"' in p for p in paragraphs)
+    assert ' lang="de"' in paragraphs[3] and "lang=" not in "".join(paragraphs[:3])
+    for p in paragraphs:
+        shown = html.unescape(re.sub(r"<[^>]+>", "", re.search(r'<span class="asr-text"[^>]*>(.*?)</span>', p).group(1)))
+        numbers = re.search(r'data-w="([\d ]+)"', p).group(1).split()
+        assert len(numbers) == 2 * len(shown.split(" "))  # two numbers per word the page shows
+    first = [int(n) for n in re.search(r'data-w="([\d ]+)"', paragraphs[0]).group(1).split()]
+    if with_words:
+        assert first[:4] == [0, 25, 30, 25]  # word 2 starts 0.30 s after word 1, each lasts 0.25 s
+    else:
+        assert first[1::2] == [first[1]] * (len(first) // 2) and first[2::2] == [0] * (len(first) // 2 - 1)  # the whole segment
+
+
+def test_one_voice_shows_no_label_anywhere():
+    t = make_transcript(["Just me talking.", "Still me."])
+    ctx = context(t)
+    assert "asr-speaker" not in markdown.render(ctx) and "<v " not in vtt.render(ctx)
+    assert "speaker" not in podcast_json.render(ctx) and ":" not in text.render(ctx)

@@ -10,7 +10,7 @@ the build decides where the text goes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +32,8 @@ class RenderContext:
     chapters: Sequence[Chapter]
     captions: Mapping[str, str]  # format name ("vtt", "srt", ...) -> site URL of that file
     templates_dir: Path | None = None  # the site's override folder (<site>/_asr_templates), if any
+    speaker_names: Mapping[str, str] = field(default_factory=dict)  # speaker label -> name shown; empty: no labels
+    translation: Transcript | None = None  # an English translation track (Whisper's translate task), if made
 
 
 class Writer(Protocol):

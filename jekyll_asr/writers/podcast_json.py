@@ -1,7 +1,7 @@
 """Podcasting 2.0 JSON transcript (``<podcast:transcript type="application/json">``).
 
-One entry per Whisper segment: ``{"startTime", "endTime", "body"}`` in seconds.
-The optional ``speaker`` is left out: Whisper does not tell speakers apart.
+One entry per Whisper segment: ``{"startTime", "endTime", "body"}`` in seconds,
+and ``"speaker"`` (the display name) when two or more speakers were told apart.
 """
 
 from __future__ import annotations
@@ -30,5 +30,7 @@ def render(ctx: RenderContext) -> str:
         body = clean(seg.text)
         if body:
             start = round(seg.start, 3)
-            segments.append({"startTime": start, "endTime": max(start, round(seg.end, 3)), "body": body})
+            item = {"startTime": start, "endTime": max(start, round(seg.end, 3)), "body": body}
+            name = ctx.speaker_names.get(seg.speaker) if seg.speaker is not None else None
+            segments.append({"speaker": clean(name), **item} if name and clean(name) else item)
     return json.dumps({"version": VERSION, "segments": segments}, ensure_ascii=False, indent=2) + "\n"

@@ -5,6 +5,9 @@
  * player. Each .asr-transcript (written by `jekyll-asr build`) is tied to the
  * <audio> that plays its data-audio URL; a page's own player gets the captions
  * track added from data-vtt. `#t=SECONDS` (or #t=mm:ss) in the URL seeks on load.
+ * Word by word: each .asr-text[data-w] (two numbers per word, in centiseconds: start
+ * after the previous word's start, and duration) is split into .asr-w spans; the word
+ * being spoken gets .asr-now, and clicking a word seeks there.
  */
 (function () {
   "use strict";
@@ -63,13 +66,21 @@
     return box;
   }
 
+  // A cue's words without markup; a <v Name> voice span (several speakers) becomes "Name: ".
+  function cueText(cue) {
+    if (!cue.getCueAsHTML) return cue.text;
+    var html = cue.getCueAsHTML(), voice = html.querySelector && html.querySelector("span[title]");
+    var text = html.textContent;
+    return voice && voice.title ? voice.title + ": " + text : text;
+  }
+
   function showCaptions(audio, el) {
     var box = captionBox(audio), track = el.track;
     box.classList.add("asr-ready");
     track.mode = "hidden"; // load the cues and fire cuechange, but let us draw them
     track.addEventListener("cuechange", function () {
       var lines = [], cues = track.activeCues || [];
-      for (var i = 0; i < cues.length; i++) lines.push(cues[i].text);
+      for (var i = 0; i < cues.length; i++) lines.push(cueText(cues[i]));
       box.textContent = lines.join("\n");
     });
   }
@@ -91,6 +102,57 @@
     audio.addEventListener("seeked", update);
   }
 
+  function wrapWords(transcript) {
+    var starts = [], ends = [], spans = [];
+    transcript.querySelectorAll(".asr-text[data-w]").forEach(function (el) {
+      var nums = el.getAttribute("data-w").split(" ").map(Number);
+      var words = el.textContent.split(" ");
+      var p = el.closest(".asr-paragraph");
+      var at = Math.round(parseFloat(p ? p.getAttribute("data-start") : "0") * 100);
+      if (nums.length !== 2 * words.length || nums.some(isNaN)) return; // not this text's times: leave it
+      el.textContent = "";
+      for (var i = 0; i < words.length; i++) {
+        at += nums[2 * i];
+        var span = document.createElement("span");
+        span.className = "asr-w";
+        span.textContent = words[i];
+        span.setAttribute("data-start", (at / 100).toFixed(2));
+        if (i) el.appendChild(document.createTextNode(" "));
+        el.appendChild(span);
+        starts.push(at / 100); ends.push((at + nums[2 * i + 1]) / 100); spans.push(span);
+      }
+    });
+    return { starts: starts, ends: ends, spans: spans };
+  }
+
+  function followWords(audio, transcript) {
+    var w = wrapWords(transcript), lit = [];
+    if (!w.spans.length) return;
+    function update() {
+      var t = audio.currentTime, lo = 0, hi = w.starts.length - 1, found = -1;
+      while (lo <= hi) { // the last word starting at or before t
+        var mid = (lo + hi) >> 1;
+        if (w.starts[mid] <= t) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      var now = [];
+      if (found >= 0 && t < w.ends[found]) {
+        var a = found, b = found; // words sharing one time (a segment without word times) light up together
+        while (a > 0 && w.starts[a - 1] === w.starts[found] && w.ends[a - 1] === w.ends[found]) a--;
+        while (b < w.spans.length - 1 && w.starts[b + 1] === w.starts[found] && w.ends[b + 1] === w.ends[found]) b++;
+        for (var i = a; i <= b; i++) now.push(w.spans[i]);
+      }
+      if (now.length === lit.length && now[0] === lit[0]) return;
+      lit.forEach(function (s) { s.classList.remove("asr-now"); });
+      now.forEach(function (s) { s.classList.add("asr-now"); });
+      lit = now;
+    }
+    function frame() { update(); if (!audio.paused) requestAnimationFrame(frame); }
+    audio.addEventListener("timeupdate", update);
+    audio.addEventListener("seeked", update);
+    audio.addEventListener("play", function () { requestAnimationFrame(frame); });
+    update();
+  }
+
   function seek(audio, seconds, play) {
     if (!audio || isNaN(seconds)) return;
     audio.currentTime = seconds;
@@ -106,7 +168,7 @@
       var el = captionsTrack(audio, transcript);
       if (el) showCaptions(audio, el);
     }
-    if (transcript) followParagraphs(audio, transcript);
+    if (transcript) { followParagraphs(audio, transcript); followWords(audio, transcript); }
   }
 
   function seekFromHash(scroll) {
@@ -124,7 +186,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest(".asr-ts");
+    var link = event.target.closest && event.target.closest(".asr-ts, .asr-w");
     if (!link) return;
     var transcript = link.closest(".asr-transcript");
     var audio = transcript ? audioFor(transcript) : document.querySelector("audio");
@@ -132,7 +194,7 @@
     event.preventDefault();
     var seconds = parseFloat(link.getAttribute("data-start"));
     seek(audio, seconds, true);
-    history.replaceState(null, "", "#t=" + seconds);
+    if (link.classList.contains("asr-ts")) history.replaceState(null, "", "#t=" + seconds);
   });
 
   function start() {

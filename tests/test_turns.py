@@ -1,0 +1,77 @@
+"""Speaker turns laid over words, and the names shown for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from jekyll_asr.errors import ConfigError
+from jekyll_asr.transcript import Segment, Transcript, Turn, Word
+from jekyll_asr.turns import assign_speakers, labels_in_order, load_speaker_renames, names_for, speaker_at, speaker_names
+
+
+def words(*items: tuple[float, float, str]) -> tuple[Word, ...]:
+    return tuple(Word(a, b, t, 0.9) for a, b, t in items)
+
+
+def transcript(*segments: Segment) -> Transcript:
+    return Transcript(tuple(segments), "en", 30.0, "m", "e")
+
+
+QUESTION_AND_ANSWER = Segment(
+    0.0, 4.0, " How are you? Fine, thanks.",
+    words((0.0, 0.4, " How"), (0.4, 0.6, " are"), (0.6, 1.0, " you?"), (2.0, 2.5, " Fine,"), (2.6, 3.2, " thanks.")),
+)
+
+
+def test_a_segment_is_split_where_the_speaker_changes_at_word_boundaries():
+    turns = [Turn(0.0, 1.2, "1"), Turn(1.8, 4.0, "2")]
+    out = assign_speakers(transcript(QUESTION_AND_ANSWER), turns)
+    assert [(s.speaker, s.text, s.start, s.end) for s in out.segments] == [
+        ("1", " How are you?", 0.0, 1.0),
+        ("2", " Fine, thanks.", 2.0, 3.2),
+    ]
+    assert [len(s.words) for s in out.segments] == [3, 2]
+
+
+def test_each_word_goes_to_the_turn_it_overlaps_most_else_the_nearest():
+    turns = [Turn(0.0, 0.45, "1"), Turn(0.45, 3.5, "2")]  # "are" (0.4-0.6) overlaps 2 more than 1
+    out = assign_speakers(transcript(QUESTION_AND_ANSWER), turns)
+    assert [s.text for s in out.segments] == [" How", " are you? Fine, thanks."]
+    assert speaker_at(10.0, 11.0, turns) == "2"  # after every turn: the nearest
+    assert speaker_at(-2.0, -1.0, [Turn(0, 1, "a"), Turn(5, 6, "b")]) == "a"
+    assert speaker_at(0.0, 1.0, []) is None
+
+
+def test_a_segment_without_words_takes_the_speaker_of_most_overlap_whole():
+    old = Segment(0.0, 4.0, " How are you? Fine, thanks.")
+    turns = [Turn(0.0, 1.5, "1"), Turn(1.5, 4.5, "2"), Turn(4.5, 6.0, "1")]
+    out = assign_speakers(transcript(old, Segment(5.0, 6.0, " Bye.")), turns)
+    assert [(s.speaker, s.text) for s in out.segments] == [("2", old.text), ("1", " Bye.")]
+    assert len(out.segments) == 2
+
+
+def test_one_speaker_keeps_no_labels():
+    out = assign_speakers(transcript(QUESTION_AND_ANSWER), [Turn(0.0, 4.0, "1")])
+    assert [s.speaker for s in out.segments] == [None]
+    assert out.segments[0].words == QUESTION_AND_ANSWER.words
+    assert labels_in_order(out) == []
+
+
+def test_names_in_order_of_first_appearance_given_then_default_then_renamed():
+    assert speaker_names(["2", "1"], [], {}) == {"2": "Speaker 1", "1": "Speaker 2"}
+    assert speaker_names(["2", "1", "3"], ["Alice", "Bob"], {}) == {"2": "Alice", "1": "Bob", "3": "Speaker 3"}
+    assert speaker_names(["a", "b"], ["Alice"], {"Speaker 2": "Carol"}) == {"a": "Alice", "b": "Carol"}
+    assert speaker_names(["a", "b"], ["Alice", "Bob"], {"a": "  Ann  Lee "}) == {"a": "Ann Lee", "b": "Bob"}
+    assert speaker_names(["a"], ["Alice"], {}) == {}  # a monologue is not labelled
+
+
+def test_renames_come_from_the_corrections_file(tmp_path):
+    path = tmp_path / "ep.yml"
+    path.write_text("corrections:\n  jackal: Jekyll\nspeakers:\n  Speaker 2: Carol\n", encoding="utf-8")
+    assert load_speaker_renames(path) == {"Speaker 2": "Carol"}
+    assert load_speaker_renames(tmp_path / "absent.yml") == {}
+    t = assign_speakers(transcript(QUESTION_AND_ANSWER), [Turn(0.0, 1.2, "1"), Turn(1.8, 4.0, "2")])
+    assert names_for(t, ["Alice"], path) == {"1": "Alice", "2": "Carol"}
+    path.write_text("speakers: [Carol]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="speakers: \\{Speaker 2: Carol\\}"):
+        load_speaker_renames(path)

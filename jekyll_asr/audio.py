@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from av.container import InputContainer
     from numpy.typing import NDArray
 
-__all__ = ["SAMPLE_RATE", "_describe", "decode", "decode_chunks", "duration", "read_tags", "sniff"]
+__all__ = ["SAMPLE_RATE", "_describe", "decode", "decode_channels", "decode_chunks", "duration", "read_tags", "sniff"]
 
 SAMPLE_RATE = 16_000
 
@@ -90,6 +90,32 @@ def decode(path: Path) -> NDArray[np.float32]:
     return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
 
+def decode_channels(path: Path) -> NDArray[np.float32]:
+    """All of ``path`` as float32 samples at 16 kHz, one row per channel: shape (channels, n).
+
+    For recordings that keep each speaker on a channel (speakers/channels.py);
+    the same checks as ``decode``, an AudioError when the file cannot be trusted.
+    """
+    import numpy as np
+
+    path = Path(path)
+    _check_readable(path)
+    _check_wav(path)
+    _check_ogg(path)
+    import av
+
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise AudioError(f"{path}: {_open_failure(path, exc)}") from exc
+    stats = _DecodeStats()
+    with container:
+        blocks = list(_decoded(path, container, stats, planar=True))
+    samples = np.concatenate(blocks, axis=1) if blocks else np.zeros((1, 0), dtype=np.float32)
+    _check_decoded(path, samples.shape[1] / SAMPLE_RATE, stats)
+    return samples
+
+
 def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[NDArray[np.float32]]:
     """The samples of ``decode(path)`` in pieces of ``seconds`` (the last one shorter).
 
@@ -139,8 +165,9 @@ class _DecodeStats:
     error: Exception | None = None
 
 
-def _decoded(path: Path, container: InputContainer, stats: _DecodeStats) -> Iterator[NDArray[np.float32]]:
-    """Resampled float32 mono blocks; a damaged frame is skipped (and counted), as ffmpeg does."""
+def _decoded(path: Path, container: InputContainer, stats: _DecodeStats, *, planar: bool = False) -> Iterator[NDArray[np.float32]]:
+    """Resampled float32 mono blocks (``planar``: (channels, n) blocks in the stream's own layout);
+    a damaged frame is skipped (and counted), as ffmpeg does."""
     import av
 
     if not container.streams.audio:
@@ -149,7 +176,11 @@ def _decoded(path: Path, container: InputContainer, stats: _DecodeStats) -> Iter
         kinds: list[str] = sorted({s.type for s in container.streams}) or ["no streams"]
         raise AudioError(f"{path}: no audio stream (the file holds {', '.join(kinds)})")
     stream = container.streams.audio[0]
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)  # to_ndarray(): float32
+    if planar:  # one row per channel
+        resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=SAMPLE_RATE)
+    else:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)  # to_ndarray(): float32
+    shape = (stream.channels, -1) if planar else (-1,)
     packets = container.demux(stream)
     while True:
         try:
@@ -167,9 +198,9 @@ def _decoded(path: Path, container: InputContainer, stats: _DecodeStats) -> Iter
             continue
         for frame in frames:
             for out in resampler.resample(frame):
-                yield cast("NDArray[np.float32]", out.to_ndarray()).reshape(-1)
+                yield cast("NDArray[np.float32]", out.to_ndarray()).reshape(shape)
     for out in resampler.resample(None):
-        yield cast("NDArray[np.float32]", out.to_ndarray()).reshape(-1)
+        yield cast("NDArray[np.float32]", out.to_ndarray()).reshape(shape)
 
 
 def _check_decoded(path: Path, decoded: float, stats: _DecodeStats) -> None:

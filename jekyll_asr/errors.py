@@ -79,3 +79,7 @@ def one_line(exc: BaseException, *names: object) -> str:
     """A file's error as its report line says it: an expected error's message, a bug's type too."""
     text = str(exc) if isinstance(exc, JekyllAsrError) else f"{type(exc).__name__}: {exc}"
     return without_names(text, *names)
+
+
+class SpeakerError(JekyllAsrError):
+    """Speaker detection that cannot run: its weights or its package are missing, or it failed."""

@@ -18,11 +18,13 @@ from . import optioncheck as check
 from .errors import ConfigError
 from .jekyllconfig import asr_block, jekyll_settings, read_site_config
 from .optioncheck import FORMATS
+from .speakers import DIARIZERS
 
 __all__ = ["OPTIONS", "Option", "Settings", "jekyll_settings", "load_settings", "read_site_config"]
 
 ALWAYS_EXCLUDED = ("_site/**", ".git/**", "vendor/**", "node_modules/**", ".jekyll-cache/**", ".jekyll-asr/**", ".bundle/**", ".sass-cache/**")
 ENGINES = ("auto", "transformers", "faster-whisper")
+DIARIZER_NAMES = tuple(DIARIZERS)  # speakers/__init__.py: the registry
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("transcribe", "translate")
 REMOTE_MODES = ("download", "mirror", "off")
@@ -72,6 +74,7 @@ class Settings:
     batch_size: int = 0
     vad: bool = True
     speakers: str | int = "auto"
+    diarizer: str = "resemblyzer"
     include: tuple[str, ...] = ("**",)
     exclude: tuple[str, ...] = ()
     formats: tuple[str, ...] = FORMATS
@@ -188,6 +191,10 @@ OPTIONS: dict[str, Option] = {
         Option("batch_size", check.whole(0, 256), "0 lets the engine pick what measured fastest", {"type": int}, commands="all"),
         Option("vad", check.boolean, "skip non-speech with Silero VAD (silence and music give no words)", _BOOL, commands="all"),
         Option("speakers", check.speakers, "who is speaking: off, auto (find how many), or a number of speakers", {"metavar": "off|auto|N"}, commands="all"),
+        Option(
+            "diarizer", check.choice(*DIARIZER_NAMES), "who-spoke-when model: resemblyzer (offline, CPU) or pyannote (HF token)",
+            {"choices": DIARIZER_NAMES}, commands="all",
+        ),
         Option("include", check.site_globs, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
         Option("exclude", check.text_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
         Option("formats", check.formats, f"output formats, from {','.join(FORMATS)}", _LIST),

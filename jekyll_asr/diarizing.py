@@ -34,10 +34,11 @@ log = logging.getLogger("jekyll_asr")
 FAILURES = (JekyllAsrError, OSError, ValueError, RuntimeError)
 
 
-def find_turns(path: Path, spec: SpeakerSpec, samples: NDArray[np.float32] | None = None) -> tuple[list[Turn], str]:
+def find_turns(path: Path, spec: SpeakerSpec, samples: NDArray[np.float32] | None = None, *, diarizer: str = "resemblyzer") -> tuple[list[Turn], str]:
     """(turns, source) for one file: "channels" when its channels hold one voice each, else "diarized"."""
     from .audio import decode_channels
-    from .speakers import diarize, separate_channels
+    from .speakers import DIARIZERS
+    from .speakers.channels import separate_channels
 
     channels = decode_channels(path)
     if channels.shape[0] > 1:
@@ -46,16 +47,20 @@ def find_turns(path: Path, spec: SpeakerSpec, samples: NDArray[np.float32] | Non
             return by_channel, "channels"
     mono = samples if samples is not None else channels.mean(axis=0, dtype="float32")
     del channels
-    return diarize(mono, count=spec.count), "diarized"
+    return DIARIZERS[diarizer](mono, count=spec.count), "diarized"
 
 
-def store_turns(turns_cache: TurnsCache, ident: tuple[str, str], path: Path, spec: SpeakerSpec, samples: NDArray[np.float32] | None = None) -> None:
+def store_turns(
+    turns_cache: TurnsCache, ident: tuple[str, str], path: Path, spec: SpeakerSpec, samples: NDArray[np.float32] | None = None, *, diarizer: str
+) -> None:
     """Find and store one file's turns; raises what ``FAILURES`` lists."""
-    turns, source = find_turns(path, spec, samples)
+    turns, source = find_turns(path, spec, samples, diarizer=diarizer)
     turns_cache.put(ident[0], ident[1], turns, source)
 
 
-def diarize_recordings(recordings: list[Recording], *, turns_cache: TurnsCache, report: Report, locate: Callable[[RenderPlan], Path]) -> set[str]:
+def diarize_recordings(
+    recordings: list[Recording], *, turns_cache: TurnsCache, report: Report, locate: Callable[[RenderPlan], Path], diarizer: str
+) -> set[str]:
     """Diarize each recording's audio once per (content, key); the keys of the recordings now stored.
 
     ``locate(plan) -> Path`` gives the local file (a site file, or remote audio fetched again).
@@ -70,7 +75,7 @@ def diarize_recordings(recordings: list[Recording], *, turns_cache: TurnsCache, 
         first = group[0].plan
         try:
             path = locate(first)
-            store_turns(turns_cache, (sha, key), path, first.speakers)
+            store_turns(turns_cache, (sha, key), path, first.speakers, diarizer=diarizer)
         except FAILURES as exc:
             log.debug("finding the speakers of %s failed", first.key, exc_info=exc)
             report.fail(first.key, "speakers not found: " + one_line(exc, first.key, first.key, first.key))

@@ -15,6 +15,7 @@ hand edits.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -147,7 +148,7 @@ def make_plan(
     keys = _Keys(settings)
     recordings = []
     for plan in plans:
-        turns = decide_turns(plan, turns_cache)
+        turns = decide_turns(plan, turns_cache, settings.diarizer)
         if plan.tracks:
             decision = decide_tracks(plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh)
         else:
@@ -177,12 +178,20 @@ class _Keys:
         return self.known[engine, prompt, language]
 
 
-def decide_turns(plan: RenderPlan, turns_cache: TurnsCache) -> TurnsDecision:
+def decide_turns(plan: RenderPlan, turns_cache: TurnsCache, diarizer: str) -> TurnsDecision:
     """Whether the recording's speakers are wanted and stored; reads at most one small file."""
     if not plan.speakers.wanted:
         return TurnsDecision()
-    key = turns_key(diarizer_identity(), plan.speakers.key())
+    key = _turns_key(diarizer, plan.speakers.key())
     return TurnsDecision(True, key, turns_cache.get(plan.audio.sha256, key))
+
+
+@functools.cache
+def _turns_key(diarizer: str, count: str) -> str:
+    """Once per build and count: the diarizer's identity reads package metadata."""
+    from .speakers import diarizer_key
+
+    return turns_key(diarizer_key(diarizer), count)
 
 
 MIN_SPEAKERS_S = 10.0  # a recording shorter than this is one voice as far as a transcript page can tell
@@ -199,13 +208,6 @@ def _settled(turns: TurnsDecision, decision: CacheDecision) -> TurnsDecision:
     else:
         return turns  # not transcribed yet: decided once it is (Transcriber._speakers)
     return turns if duration >= MIN_SPEAKERS_S and words > 0 else TurnsDecision()
-
-
-def diarizer_identity() -> dict[str, Any]:
-    """The diarizer's part of the turns key (cheap: names and versions, no weights read)."""
-    from .speakers import diarizer_key
-
-    return diarizer_key("resemblyzer")
 
 
 def decide_cache(

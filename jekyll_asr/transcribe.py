@@ -96,7 +96,7 @@ def with_speakers(path: Path, transcript: Transcript, settings: Settings, sample
     from .turns import assign_speakers
 
     try:
-        turns, _ = find_turns(path, spec, samples)
+        turns, _ = find_turns(path, spec, samples, diarizer=settings.diarizer)
     except FAILURES as exc:
         return exc
     return assign_speakers(transcript, turns)

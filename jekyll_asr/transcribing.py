@@ -147,7 +147,7 @@ class Transcriber:
             return  # a clip, music or silence: one voice at most (plan._settled decides the same)
         first = job.group[0]
         try:
-            store_turns(self.turns, (job.ident[0], key), job.decoded.path, first.speakers, job.decoded.samples)
+            store_turns(self.turns, (job.ident[0], key), job.decoded.path, first.speakers, job.decoded.samples, diarizer=self.settings.diarizer)
         except FAILURES as exc:
             log.debug("finding the speakers of %s failed", first.key, exc_info=exc)
             self.report.fail(first.key, "speakers not found: " + one_line(exc, job.decoded.path, first.key))
@@ -234,7 +234,8 @@ class Work:
         if not mine:
             return set()
         return diarize_recordings(
-            mine, turns_cache=self.store.turns(), report=self.report, locate=lambda plan: local_path(self.settings, plan.audio, self.fetcher)
+            mine, turns_cache=self.store.turns(), report=self.report, locate=lambda plan: local_path(self.settings, plan.audio, self.fetcher),
+            diarizer=self.settings.diarizer,
         )
 
     def _transcribe(self, found: Lookup) -> None:

@@ -250,6 +250,33 @@ def _check_transcript(transcript: Any) -> None:
         if start > end:
             raise InvalidEntry(f"segment {number}: starts after it ends ({start} > {end})")
         _text(segment.get("text"), f"segment {number}: text")
+        _check_optional(segment, f"segment {number}")
+
+
+def _check_optional(segment: dict[str, Any], what: str) -> None:
+    """Words, speaker and language: absent in entries from before they were kept, checked when there."""
+    words = segment.get("words", [])
+    if not isinstance(words, list):
+        raise InvalidEntry(f"{what}: words is not a list")
+    for number, word in enumerate(words, 1):
+        if not isinstance(word, list) or len(word) != 4:  # noqa: PLR2004  ([start, end, text, probability])
+            raise InvalidEntry(f"{what}: word {number} is {_shown(word)}, not [start, end, text, probability]")
+        start = _seconds(word[0], f"{what}: word {number} start")
+        end = _seconds(word[1], f"{what}: word {number} end")
+        if start > end:
+            raise InvalidEntry(f"{what}: word {number} starts after it ends ({start} > {end})")
+        _text(word[2], f"{what}: word {number} text")
+        probability = word[3]
+        if probability is not None and (
+            isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 1
+        ):
+            raise InvalidEntry(f"{what}: word {number} probability is {_shown(probability)}, not null or from 0 to 1")
+    if "speaker" in segment:
+        _text(segment["speaker"], f"{what}: speaker")
+    if "language" in segment:
+        language = segment["language"]
+        if not isinstance(language, str) or not language or not _LANGUAGE.fullmatch(language):
+            raise InvalidEntry(f"{what}: language {_shown(language)} is not a language code")
 
 
 def _check_tags(tags: Any) -> None:

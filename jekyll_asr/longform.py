@@ -3,16 +3,20 @@
 A file is decoded in blocks of ``block_seconds``; each block is cut at its
 quietest moment near the end (the rest carries over to the next block), handed
 to the engine, and its segments are moved to the file's timeline. Peak memory
-is one block plus the model, whatever the episode's length.
+is one block plus the model, whatever the episode's length. Each block detects
+its own languages (engines/languages.py); the file's language is the one spoken
+longest over all blocks, and a segment in another one says which.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .audio import SAMPLE_RATE, decode, decode_chunks, duration
 from .engines import pipeline
+from .engines.languages import longest
 from .transcript import Segment
 
 if TYPE_CHECKING:
@@ -46,7 +50,7 @@ def transcribe_path(
     import numpy as np
 
     segments: list[Segment] = []
-    language = options.language or ""
+    spoken: dict[str, float] = {}  # speech seconds per language, over all blocks
     carry = np.zeros(0, dtype=np.float32)
     offset = 0  # samples before ``carry``
     chunks = decode_chunks(path, seconds=block_seconds)
@@ -57,19 +61,29 @@ def transcribe_path(
         cut = block.size if following is None else quietest_cut(block, search=int(SEARCH_SECONDS * SAMPLE_RATE))
         found, language = pipeline.transcribe(engine, block[:cut], options)
         shift = offset / SAMPLE_RATE
-        segments += [Segment(round(s.start + shift, 3), round(s.end + shift, 3), s.text) for s in found]
+        for s in found:  # each block names its own languages: the file's is settled below
+            segments.append(_shifted(s, shift, s.language or language))
+            spoken[s.language or language] = spoken.get(s.language or language, 0.0) + s.end - s.start
         carry = block[cut:]
         offset += cut
         chunk = following
-        if language and options.language is None:
-            options = _pin_language(options, language)  # later blocks keep the first block's language
+        if not found:
+            spoken.setdefault(language, 0.0)  # a block without speech still names a language (a file without any)
+    language = _longest(spoken, fallback=options.language or "")
+    segments = [replace(s, language=None if s.language == language else s.language) for s in segments]
     return segments, language, (offset + carry.size) / SAMPLE_RATE
 
 
-def _pin_language(options: DecodeOptions, language: str) -> DecodeOptions:
-    from dataclasses import replace
+def _shifted(segment: Segment, shift: float, language: str | None) -> Segment:
+    """``segment`` and its words ``shift`` seconds later, in ``language``."""
+    words = tuple(replace(w, start=round(w.start + shift, 3), end=round(w.end + shift, 3)) for w in segment.words)
+    return replace(segment, start=round(segment.start + shift, 3), end=round(segment.end + shift, 3), words=words, language=language)
 
-    return replace(options, language=language) if language not in ("", "und") else options
+
+def _longest(spoken: dict[str, float], *, fallback: str) -> str:
+    """The language spoken longest ("und", a block nobody listened to, only when nothing else was heard)."""
+    heard = {code: seconds for code, seconds in spoken.items() if code not in ("", "und")} or spoken
+    return longest(heard) if heard else fallback
 
 
 def load_short(path: Path) -> NDArray[np.float32] | None:

@@ -10,7 +10,7 @@ windows are decoded, with timestamps kept in the original timeline.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .errors import EngineError
@@ -110,9 +110,17 @@ class Packed:
         return (origin + at - packed) / SAMPLE_RATE
 
     def restore(self, segment: Segment) -> Segment:
-        """``segment`` (packed timeline) in the original timeline."""
-        start = self.original(segment.start)
-        return Segment(round(start, 3), round(max(start, self.original(segment.end, end=True)), 3), segment.text)
+        """``segment`` and its words (packed timeline) in the original timeline; its other fields kept."""
+        start, end = self._span(segment.start, segment.end)
+        words = []
+        for word in segment.words:  # kept inside the segment: a word starting on its end's seam would leave it
+            first, last = self._span(word.start, word.end)
+            words.append(replace(word, start=min(max(first, start), end), end=min(max(last, start), end)))
+        return replace(segment, start=start, end=end, words=tuple(words))
+
+    def _span(self, start: float, end: float) -> tuple[float, float]:
+        first = self.original(start)
+        return round(first, 3), round(max(first, self.original(end, end=True)), 3)
 
 
 def pack(audio: NDArray[np.float32], spans: list[Span], *, keep_gap_s: float = 1.0) -> Packed:

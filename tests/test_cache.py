@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from jekyll_asr.cache import TranscriptCache, settings_key
-from jekyll_asr.transcript import AudioTags, Chapter, Segment, Transcript
+from jekyll_asr.transcript import AudioTags, Chapter, Segment, Transcript, Word
 
 T = Transcript((Segment(0.0, 1.5, "Hello there."), Segment(2.0, 3.0, "Bye.")), "en", 3.2, "tiny.en", "transformers")
 TAGS = AudioTags(title="Ep", chapters=(Chapter(0.0, "Intro"),))
@@ -147,3 +147,72 @@ def test_put_refuses_what_get_would_refuse(tmp_path: Path) -> None:
     with pytest.raises(CacheError, match="segment 1: starts after it ends"):
         cache.put(SHA, settings_key({"x": 1}), {"x": 1}, bad, TAGS)
     assert list(cache.entries()) == []
+
+
+# ---------------------------------------------------------------- words, speakers and languages (optional fields)
+
+TW = Transcript(
+    (
+        Segment(0.0, 1.5, "Hello there.", (Word(0.0, 0.6, " Hello", 0.91), Word(0.7, 1.5, " there.", None)), speaker="1"),
+        Segment(2.0, 3.0, "Tschüss.", (Word(2.0, 3.0, " Tschüss.", 0.5),), speaker="2", language="de"),
+    ),
+    "en",
+    3.2,
+    "base",
+    "faster-whisper",
+)
+
+
+def test_words_speakers_and_languages_round_trip(tmp_path: Path) -> None:
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, TW, TAGS)
+    stored = json.loads(path.read_text())["transcript"]["segments"]
+    assert stored[0]["words"] == [[0.0, 0.6, " Hello", 0.91], [0.7, 1.5, " there.", None]]
+    assert stored[1]["language"] == "de" and "language" not in stored[0]
+    entry = cache.get(SHA, key)
+    assert entry is not None and entry.transcript == TW
+
+
+def test_an_entry_from_before_words_reads_and_writes_back_byte_identical(tmp_path: Path) -> None:
+    """Protection: an entry written before words, speakers and languages were kept (no such keys) is
+    still served, and writing what was read gives the same bytes. Without it every cached transcript
+    of a site would be refused (or rewritten, a diff in every commit) after the upgrade."""
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, T, TAGS)
+    before = path.read_bytes()
+    assert b'"words"' not in before and b'"speaker"' not in before
+    entry = cache.get(SHA, key)
+    assert entry is not None and all(s.words == () and s.language is None for s in entry.transcript.segments)
+    path.unlink()
+    assert cache.put(SHA, key, entry.settings, entry.transcript, entry.tags).read_bytes() == before
+
+
+WORD_INVALID = {
+    "words not a list": (_set("transcript", "segments", 0, "words", value="Hello"), "segment 1: words is not a list"),
+    "word too short": (_set("transcript", "segments", 0, "words", 0, value=[0.0, 0.6, " Hello"]), "segment 1: word 1 is"),
+    "word start a string": (_set("transcript", "segments", 0, "words", 1, 0, value="0.7"), "segment 1: word 2 start"),
+    "word ends first": (_set("transcript", "segments", 0, "words", 1, 0, value=1.6), "segment 1: word 2 starts after"),
+    "word negative end": (_set("transcript", "segments", 1, "words", 0, 1, value=-1), "segment 2: word 1 end"),
+    "word text a number": (_set("transcript", "segments", 1, "words", 0, 2, value=3), "segment 2: word 1 text"),
+    "probability over 1": (_set("transcript", "segments", 0, "words", 0, 3, value=1.5), "word 1 probability"),
+    "probability a bool": (_set("transcript", "segments", 0, "words", 0, 3, value=True), "word 1 probability"),
+    "speaker a number": (_set("transcript", "segments", 0, "speaker", value=1), "segment 1: speaker"),
+    "language empty": (_set("transcript", "segments", 1, "language", value=""), "segment 2: language"),
+    "language not a code": (_set("transcript", "segments", 1, "language", value="German!"), "segment 2: language"),
+}
+
+
+@pytest.mark.parametrize("case", list(WORD_INVALID))
+def test_an_invalid_word_speaker_or_language_is_refused(tmp_path: Path, case: str) -> None:
+    """Protection: the optional fields are checked like the others when present. Without it a
+    hand-edited word time of -1 or a probability of 1.5 reaches the caption writers and the page's
+    word highlighting instead of the entry being transcribed again."""
+    change, reason = WORD_INVALID[case]
+    cache = TranscriptCache(tmp_path)
+    key = settings_key({"x": 1})
+    path = cache.put(SHA, key, {"x": 1}, TW, TAGS)
+    _rewrite(path, change)
+    assert cache.get(SHA, key) is None and cache.corrupt == [path]
+    assert reason in cache.reasons[path], cache.reasons[path]

@@ -94,8 +94,8 @@ class Engine(Protocol):
         """False for an English-only model, whose language is always "en"."""
         ...
 
-    def detect_language(self, audio: NDArray[np.float32], window: Span) -> str:
-        """The language code of ``audio`` (a file's packed samples); ``window`` is its first speech window."""
+    def detect_language(self, audio: NDArray[np.float32], windows: list[Span]) -> list[tuple[str, float]]:
+        """(language code, probability) of each of ``windows`` (at most 30 s each) of ``audio`` (a file's packed samples)."""
         ...
 
     def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:

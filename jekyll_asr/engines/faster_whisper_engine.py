@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import EngineError, ModelError
-from ..transcript import Segment
+from ..transcript import Segment, Word
 from ..vad import SAMPLE_RATE, Span, samples
 from . import DecodeOptions, require
 from .torch_encoder import amx_bf16
@@ -95,11 +95,19 @@ def split_at_pauses(
             groups.append([])
     pieces = []
     for i, group in enumerate(groups):
-        start = segment.start if i == 0 else group[0].start
-        end = segment.end if i == len(groups) - 1 else ends[i]
+        start = round(max(0.0, float(segment.start if i == 0 else group[0].start)), 3)
+        end = round(min(duration, float(segment.end if i == len(groups) - 1 else ends[i])), 3)
         text = "".join(w.word for w in group).strip()
-        pieces.append(Segment(round(max(0.0, float(start)), 3), round(min(duration, float(end)), 3), text))
+        pieces.append(Segment(start, end, text, tuple(_word(w, start, max(start, end)) for w in group)))
     return pieces
+
+
+def _word(word: Any, start: float, end: float) -> Word:
+    """A faster-whisper word, its times clamped into its segment (``start``..``end``) and rounded to ms."""
+    first = round(min(max(float(word.start), start), end), 3)
+    last = round(min(max(float(word.end), first), end), 3)
+    probability = getattr(word, "probability", None)
+    return Word(first, last, str(word.word), None if probability is None else round(min(max(float(probability), 0.0), 1.0), 3))
 
 
 class FasterWhisperEngine:
@@ -158,9 +166,17 @@ class FasterWhisperEngine:
     def multilingual(self) -> bool:
         return bool(self._model.model.is_multilingual)
 
-    def detect_language(self, audio: NDArray[np.float32], window: Span) -> str:
-        """faster-whisper's own detection, on the first 30 s of the file's packed speech."""
-        return str(self._model.detect_language(audio=audio)[0])
+    def detect_language(self, audio: NDArray[np.float32], windows: list[Span]) -> list[tuple[str, float]]:
+        """(code, probability) per window: one batched encoder pass and one decoder step for each."""
+        model = self._model
+        out: list[tuple[str, float]] = []
+        for at in range(0, len(windows), DEFAULT_BATCH[self._device]):
+            chunks = [samples(audio, w) for w in windows[at : at + DEFAULT_BATCH[self._device]]]
+            encoded = (self._encoder or model).encode(_features(model, chunks))
+            for ranked in model.model.detect_language(encoded):
+                token, probability = ranked[0]
+                out.append((str(token)[2:-2], float(probability)))
+        return out
 
     def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
         """Segments (packed timeline) per job, in batches of ``batch_size`` windows of any files."""
@@ -176,15 +192,14 @@ class FasterWhisperEngine:
 
     def _batch(self, jobs: list[WindowJob], language: str, options: DecodeOptions, last_speech: dict[int, float]) -> list[_Decoded]:
         """One encoder call and one beam search for ``jobs``; word times aligned per file."""
-        from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import Word, get_suppressed_tokens
+        from faster_whisper.transcribe import Word as TimedWord
+        from faster_whisper.transcribe import get_suppressed_tokens
 
         model = self._model
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
         chunks = [samples(job.audio, job.window) for job in jobs]
-        features = np.stack([pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in chunks])
-        encoded = (self._encoder or model).encode(features)
+        encoded = (self._encoder or model).encode(_features(model, chunks))
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
         prompt = model.get_prompt(
             tokenizer, previous, without_timestamps=True, hotwords=", ".join(options.hotwords) or None
@@ -219,7 +234,7 @@ class FasterWhisperEngine:
                     _PREPEND, _APPEND, last_speech.get(i, 0.0),
                 )
         return [
-            _Decoded(round(d["start"], 3), round(d["end"], 3), d["text"], [Word(**w) for w in d.get("words", [])])
+            _Decoded(round(d["start"], 3), round(d["end"], 3), d["text"], [TimedWord(**w) for w in d.get("words", [])])
             for d in decoded
         ]
 
@@ -238,6 +253,13 @@ class FasterWhisperEngine:
             hotwords=", ".join(options.hotwords) or None,
         )
         return [piece for s in found for piece in split_at_pauses(s, duration) if piece.text], str(info.language)
+
+
+def _features(model: Any, chunks: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """Log-mel features of each chunk, padded to one 30 s window, stacked for one encoder call."""
+    from faster_whisper.audio import pad_or_trim
+
+    return np.stack([pad_or_trim(model.feature_extractor(chunk)[..., :-1]) for chunk in chunks])
 
 
 class _WindowText(TypedDict):

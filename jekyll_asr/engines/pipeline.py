@@ -1,11 +1,12 @@
 """Audio to transcript around any engine: what every engine used to re-implement, once.
 
 For each file: VAD finds the speech (vad.py) and long silences are cut short
-(``vad.pack``), the speech is grouped into windows of at most 30 s, and the
-language is settled (given, "en" for an English-only model, else the engine
-detects it on the file's first speech window). Then ``decode_windows_many``
-runs its rounds (engines/windows.py): every pending window of every file goes
-to the engine, one ``Engine.decode`` call per language, and a window whose
+(``vad.pack``), the languages are settled (given, "en" for an English-only
+model, else detected per stretch of speech: engines/languages.py), and the
+speech is grouped into windows of at most 30 s that never mix two languages.
+Then ``decode_windows_many`` runs its rounds (engines/windows.py): every
+pending window of every file goes to the engine, one ``Engine.decode`` call
+per language, and a window whose
 speech the model stopped short of is decoded again from where it stopped.
 Last, times go back to the original timeline (``Packed.restore``) and the
 loop guard (engines/guards.py) drops what Whisper wrote while looping.
@@ -22,12 +23,14 @@ Cheap to import: numpy, torch and the engines' libraries load on first use.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import EngineError
 from ..vad import Packed, Span, pack, speech_spans, speech_windows
 from .guards import drop_loops
+from .languages import span_languages
 from .windows import Job, WindowJob, decode_windows_many
 
 if TYPE_CHECKING:
@@ -43,16 +46,24 @@ _ENGINE_FAILURES = (RuntimeError, ValueError, TypeError)
 
 @dataclass(frozen=True)
 class _File:
-    """One file's part of a pipeline call: its packed speech, windows and language."""
+    """One file's part of a pipeline call: its packed speech, windows and languages."""
 
     packed: Packed | None  # None: no samples at all
     windows: list[Span]
-    language: str
+    language: str  # the file's: the one spoken longest
     silences: tuple[tuple[float, float], ...] = ()  # pauses between VAD spans, packed timeline
+    window_languages: tuple[str, ...] = ()  # per window; empty: all in ``language``
 
     def job(self, index: int, window: Span) -> WindowJob:
         assert self.packed is not None, "a file without samples has no windows"
         return WindowJob(index, window, self.packed.audio, self.silences)
+
+    def language_of(self, span: Span) -> str:
+        """The language of the window ``span`` lies in (a retried tail lies in the window it came from)."""
+        if not self.window_languages:
+            return self.language
+        at = bisect_right([w.start for w in self.windows], span.start) - 1
+        return self.window_languages[max(0, at)]
 
 
 def transcribe(engine: Engine, audio: NDArray[np.float32], options: DecodeOptions) -> tuple[list[Segment], str]:
@@ -90,29 +101,40 @@ def fallback_language(engine: Engine, options: DecodeOptions) -> str:
 
 
 def _prepare(engine: Engine, audio: NDArray[np.float32], options: DecodeOptions) -> _File:
-    """VAD, packing, windows and (when not given) the language: everything decided per file."""
+    """VAD, packing, languages (when not given) and windows: everything decided per file."""
     language = fallback_language(engine, options)
     if audio.shape[0] == 0:
         return _File(None, [], language)
     packed = pack(audio, speech_spans(audio))
-    windows = speech_windows(packed.spans)
-    if windows and options.language is None and engine.multilingual:
-        language = engine.detect_language(packed.audio, windows[0])
     silences = tuple((a.end, b.start) for a, b in itertools.pairwise(packed.spans))
-    return _File(packed, windows, language, silences)
+    if not packed.spans or options.language is not None or not engine.multilingual:
+        return _File(packed, speech_windows(packed.spans), language, silences)
+    languages, language = span_languages(engine, packed.audio, packed.spans)
+    windows: list[Span] = []
+    window_languages: list[str] = []
+    for spoken, run in itertools.groupby(zip(packed.spans, languages, strict=True), key=lambda pair: pair[1]):
+        found = speech_windows([span for span, _ in run])  # one language: the windows of a monolingual file as before
+        windows += found
+        window_languages += [spoken] * len(found)
+    return _File(packed, windows, language, silences, tuple(window_languages))
 
 
 def _decode_round(engine: Engine, files: list[_File], jobs: list[Job], options: DecodeOptions) -> list[list[Segment]]:
-    """Segments (packed timeline) per job of one round: one engine call per language, in job order."""
+    """Segments (packed timeline) per job of one round: one engine call per language, in job order.
+
+    A segment in another language than its file's says which (``Segment.language``).
+    """
     out: list[list[Segment]] = [[] for _ in jobs]
-    for language in dict.fromkeys(files[i].language for i, _ in jobs):
-        picked = [k for k, (i, _) in enumerate(jobs) if files[i].language == language]
+    spoken = [files[i].language_of(window) for i, window in jobs]
+    for language in dict.fromkeys(spoken):
+        picked = [k for k, lang in enumerate(spoken) if lang == language]
         work = [files[jobs[k][0]].job(*jobs[k]) for k in picked]
         decoded = engine.decode(work, language, options)
         if len(decoded) != len(work):
             raise EngineError(f"{engine.name} answered {len(decoded)} windows for {len(work)}")
         for k, segments in zip(picked, decoded, strict=True):
-            out[k] = segments
+            other = language != files[jobs[k][0]].language
+            out[k] = [replace(s, language=language) for s in segments] if other else segments
     return out
 
 

@@ -33,6 +33,7 @@ from . import DecodeOptions, require
 from .windows import WindowJob
 
 DEFAULT_CUDA_BATCH = 8
+_CPU_DETECT_BATCH = 4  # windows per language-detection call: bounds the encoder's attention memory
 
 # Verified on tests/fixtures (silence, tone, speech, 64 s episode) with transformers 5.24.
 _DETERMINISTIC: dict[str, Any] = {
@@ -93,19 +94,25 @@ class TransformersEngine:
     def multilingual(self) -> bool:
         return self._multilingual
 
-    def detect_language(self, audio: NDArray[np.float32], window: Span) -> str:
-        """The model's language token on the first 30 s of ``window``."""
+    def detect_language(self, audio: NDArray[np.float32], windows: list[Span]) -> list[tuple[str, float]]:
+        """(code, probability) per window: the language tokens' share of the first decoder step, as Whisper ranks them."""
+        batch = DEFAULT_CUDA_BATCH if self._device.startswith("cuda") else _CPU_DETECT_BATCH
+        return [found for at in range(0, len(windows), batch) for found in self._detect(audio, windows[at : at + batch])]
+
+    def _detect(self, audio: NDArray[np.float32], windows: list[Span]) -> list[tuple[str, float]]:
         import torch
 
+        model, config = self._pipe.model, self._pipe.model.generation_config
         features = self._pipe.feature_extractor(
-            samples(audio, Span(window.start, min(window.end, window.start + 30.0))),
-            sampling_rate=SAMPLE_RATE,
-            return_tensors="pt",
-        ).input_features.to(self._pipe.model.device, self._pipe.model.dtype)
+            [samples(audio, w) for w in windows], sampling_rate=SAMPLE_RATE, return_tensors="pt"
+        ).input_features.to(model.device, model.dtype)
+        languages = torch.tensor(list(config.lang_to_id.values()), device=model.device)
+        start = torch.full((len(windows), 1), config.decoder_start_token_id, device=model.device, dtype=torch.long)
         with torch.inference_mode():
-            token = self._pipe.model.detect_language(features)
-        code = self._pipe.tokenizer.decode(token.view(-1)[:1].tolist())
-        return str(code).strip("<|>") or "und"
+            logits = model(input_features=features, decoder_input_ids=start, use_cache=False).logits[:, -1]
+        best, index = logits[:, languages].float().softmax(dim=-1).max(dim=-1)
+        codes = [self._pipe.tokenizer.convert_ids_to_tokens(int(languages[i])) for i in index.tolist()]
+        return [(str(code).strip("<|>") or "und", float(p)) for code, p in zip(codes, best.tolist(), strict=True)]
 
     def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
         """Segments (packed timeline) per job: one pipeline call per file, so a batch never mixes files."""
@@ -122,7 +129,7 @@ class TransformersEngine:
         whole = Span(0.0, audio.shape[0] / SAMPLE_RATE)
         language = "en"
         if self._multilingual:
-            language = options.language or self.detect_language(audio, whole)
+            language = options.language or self.detect_language(audio, [Span(0.0, min(whole.end, 30.0))])[0][0]
         (chunks,) = self._windows([audio], language, options)
         return _window_segments(whole, chunks), language
 

@@ -10,12 +10,13 @@ mix, when the post links one) is what the page plays; it is not transcribed.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .cache import CacheEntry
 from .speakerspec import SpeakerSpec
-from .transcript import Transcript
+from .transcript import Segment, Transcript, Word
 
 if TYPE_CHECKING:
     from .render import RenderPlan
@@ -30,7 +31,7 @@ def track_plan(plan: RenderPlan, audio: AudioFile) -> RenderPlan:
 def merge_tracks(entries: list[CacheEntry], plan: RenderPlan) -> CacheEntry:
     """One entry for the episode: every track's segments in time order, track N's labelled "N"."""
     segments = sorted(
-        (replace(s, speaker=str(number)) for number, entry in enumerate(entries, 1) for s in entry.transcript.segments),
+        (replace(piece, speaker=str(number)) for number, entry in enumerate(entries, 1) for s in entry.transcript.segments for piece in split_at_gaps(s)),
         key=lambda s: (s.start, s.end),
     )
     spoken: dict[str, float] = {}  # seconds of speech per language
@@ -41,6 +42,34 @@ def merge_tracks(entries: list[CacheEntry], plan: RenderPlan) -> CacheEntry:
     language = max(spoken, key=lambda k: spoken[k]) if any(spoken.values()) else first.transcript.language
     transcript = Transcript(tuple(segments), language, max(e.transcript.duration for e in entries), first.transcript.model, first.transcript.engine)
     return replace(first, audio_sha256=plan.audio.sha256, transcript=transcript)
+
+
+GAP_S = 1.0  # a voice silent this long on its own track has let the other speak
+
+
+def split_at_gaps(segment: Segment, gap: float = GAP_S) -> list[Segment]:
+    """A track's segment cut where its words pause for ``gap`` seconds or more.
+
+    One voice's track is silent while the other talks, and its segments may run across
+    that silence; merged by time they would put a reply before the question it answers.
+    Without word times the segment stays whole.
+    """
+    words = segment.words
+    if len(words) < 2:  # noqa: PLR2004
+        return [segment]
+    pieces: list[list[Word]] = [[words[0]]]
+    for before, word in itertools.pairwise(words):
+        if word.start - before.end >= gap:
+            pieces.append([])
+        pieces[-1].append(word)
+    if len(pieces) == 1:
+        return [segment]
+    out = []
+    for number, piece in enumerate(pieces):
+        start = segment.start if number == 0 else piece[0].start
+        end = segment.end if number == len(pieces) - 1 else piece[-1].end
+        out.append(replace(segment, start=start, end=max(start, end), text="".join(w.text for w in piece).strip(), words=tuple(piece)))
+    return out
 
 
 def track_names(plan: RenderPlan) -> dict[str, str]:

@@ -217,7 +217,7 @@ def test_post_saved_during_the_build_keeps_the_authors_edit(tmp_path: Path, monk
     """Protection: build compares a post's bytes with those its new text was made from just before
     replacing it. Without it an edit the author saves while the build runs is overwritten by the
     text the build read earlier."""
-    from jekyll_asr import plan
+    from jekyll_asr import plandocs as plan
 
     site = seeded_site(tmp_path, {"_posts/2026-01-01-a.md": "---\ntitle: A\n" + AUDIO + "---\nBody.\n"})
     post = site / "_posts/2026-01-01-a.md"

@@ -75,6 +75,7 @@ class Settings:
     vad: bool = True
     speakers: str | int = "auto"
     diarizer: str = "resemblyzer"
+    translate: bool = False
     include: tuple[str, ...] = ("**",)
     exclude: tuple[str, ...] = ()
     formats: tuple[str, ...] = FORMATS
@@ -195,6 +196,7 @@ OPTIONS: dict[str, Option] = {
             "diarizer", check.choice(*DIARIZER_NAMES), "who-spoke-when model: resemblyzer (offline, CPU) or pyannote (HF token)",
             {"choices": DIARIZER_NAMES}, commands="all",
         ),
+        Option("translate", check.boolean, "also write an English caption track (<slug>.en.vtt) translated by Whisper", _BOOL),
         Option("include", check.site_globs, "globs of audio files to transcribe even when no document links them", {"metavar": "GLOB,..."}),
         Option("exclude", check.text_list, "globs never scanned for audio", {"metavar": "GLOB,..."}),
         Option("formats", check.formats, f"output formats, from {','.join(FORMATS)}", _LIST),
@@ -276,7 +278,11 @@ def _english_only(values: dict[str, Any]) -> list[str]:
     labelled as that language (or a translation nobody asked for): refused before any file."""
     model = str(values.get("model", OPTIONS["model"].default())).rstrip("/")
     language = values.get("language")
-    if not model.endswith(".en") or language in (None, "en"):
+    if not model.endswith(".en"):
+        return []
+    if values.get("translate"):
+        return [f"asr.translate: model {model!r} knows English only and cannot translate; choose a multilingual model (base, or openai/whisper-large-v3-turbo)"]
+    if language in (None, "en"):
         return []
     return [
         f"asr.language: {language!r}, but model {model!r} transcribes English only; "

@@ -15,10 +15,9 @@ hand edits.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +30,33 @@ from .plandocs import DocumentChange, plan_documents
 from .planreasons import planned_paths, why_missing
 from .render import RenderPlan, managed_value, render_outputs
 from .renderindex import RenderIndex
+from .sidecars import TranslationDecision, TurnsDecision, decide_translation, decide_turns, settle_translation, settle_turns, turns_file
 from .store import Store
-from .turnstore import TurnsCache, TurnsEntry, turns_key
+from .transcript import Transcript
+from .turnstore import TurnsCache, TurnsEntry
 
 Ident = tuple[str, str]  # (audio SHA-256, settings key): one transcript
 
 __all__ = ["CacheDecision", "DocumentChange", "Plan", "Recording", "make_plan", "plan_documents", "planned_paths"]
 
 
-def word_settings(settings: Settings, engine: str, prompt: str | None, language: str | None = None) -> dict[str, Any]:
+def word_settings(settings: Settings, engine: str, prompt: str | None, language: str | None = None, task: str | None = None) -> dict[str, Any]:
     """Everything that changes the words: the cache key is its hash. Cheap: no torch."""
     from .models import model_identity
 
-    options = decode_options(settings, prompt, language)
+    options = decode_options(settings, prompt, language, task)
     return {"model": model_identity(settings.model, revision=settings.model_revision), "engine": engine, "decode": options.key()}
 
 
-def decode_options(settings: Settings, prompt: str | None, post_language: str | None = None) -> Any:
-    """The engines' DecodeOptions for these settings and a document's prompt and language."""
+def decode_options(settings: Settings, prompt: str | None, post_language: str | None = None, task: str | None = None) -> Any:
+    """The engines' DecodeOptions for these settings and a document's prompt and language (``task``: the plan's own)."""
     from .engines import DecodeOptions
 
     language = post_language or settings.language
     if language is None and settings.model.endswith(".en"):
         language = "en"
     return DecodeOptions(
-        language=language, task=settings.task, beam_size=settings.beam_size, batch_size=settings.batch_size, vad=settings.vad, initial_prompt=prompt
+        language=language, task=task or settings.task, beam_size=settings.beam_size, batch_size=settings.batch_size, vad=settings.vad, initial_prompt=prompt
     )
 
 
@@ -89,20 +90,6 @@ class CacheDecision:
 
 
 @dataclass(frozen=True)
-class TurnsDecision:
-    """Who spoke when for one recording: not wanted (speakers off, or one voice known), stored, or missing."""
-
-    wanted: bool = False
-    key: str | None = None  # where the turns are (or will be) stored: turnstore.turns_key
-    entry: TurnsEntry | None = None
-
-    @property
-    def missing(self) -> bool:
-        """Wanted and not stored yet: a build diarizes the recording (its words need not be transcribed again)."""
-        return self.wanted and self.entry is None
-
-
-@dataclass(frozen=True)
 class Output:
     """One generated file: its verdict, and the text a build writes (None: not rendered, it is current)."""
 
@@ -118,7 +105,8 @@ class Recording:
     outputs: tuple[Output, ...] = ()  # empty when not rendered (missing, render=False, or an error)
     value: dict[str, Any] | None = None  # the managed value a build sets on its documents
     error: str | None = None  # rendering failed: a build reports it
-    turns: TurnsDecision = TurnsDecision()
+    turns: TurnsDecision = field(default_factory=TurnsDecision)
+    translation: TranslationDecision = field(default_factory=TranslationDecision)
 
     @property
     def key(self) -> str:
@@ -130,6 +118,11 @@ class Plan:
     recordings: tuple[Recording, ...]
     documents: tuple[DocumentChange, ...] = ()
     corrupt: tuple[Path, ...] = ()  # cache entries found corrupt (transcribed again)
+
+    def with_recordings(self, again: Plan) -> Plan:
+        """This plan with ``again``'s recordings in place of the same keys; documents as they were."""
+        by_key = {r.key: r for r in again.recordings}
+        return Plan(tuple(by_key.get(r.key, r) for r in self.recordings), self.documents, self.corrupt + again.corrupt)
 
     def replaced(self, settings: Settings, site_audio: SiteAudio, again: Plan) -> Plan:
         """This plan with ``again``'s recordings in place of the same keys, documents decided anew."""
@@ -149,17 +142,26 @@ def make_plan(
     recordings = []
     for plan in plans:
         turns = decide_turns(plan, turns_cache, settings.diarizer)
+        translation = decide_translation(settings, plan, cache=cache, keys=keys, engine=engine, refresh=refresh)
         if plan.tracks:
             decision = decide_tracks(plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh)
         else:
             decision = decide_cache(
-                plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh, turns=turns, turns_cache=turns_cache
+                plan, cache=cache, rendered=rendered, keys=keys, engine=engine, candidates=candidates, refresh=refresh, turns=turns, turns_cache=turns_cache,
+                translation=translation.path,
             )
-        turns = _settled(turns, decision)
+        turns = settle_turns(turns, decision)
+        translation = settle_translation(translation, decision, cache)
         if decision.kind == "missing" and not plan.tracks:
             decision = why_missing(settings, plan, decision, cache=cache, manifest=manifest, previous=previous or {})
-        recording = plan_outputs_of(settings, plan, decision, manifest, cache=cache, turns=turns.entry) if render else Recording(plan, decision)
-        recordings.append(replace(recording, turns=turns))
+        if render:
+            recording = plan_outputs_of(settings, plan, decision, manifest, cache=cache, turns=turns.entry, translation=translation.entry)
+        else:
+            recording = Recording(plan, decision)
+        if translation.path is not None:  # gc keeps the translation in use
+            decision = recording.cache
+            recording = replace(recording, cache=replace(decision, in_use=(*decision.in_use, translation.path.relative_to(cache.root).as_posix())))
+        recordings.append(replace(recording, turns=turns, translation=translation))
     documents = plan_documents(settings, site_audio, recordings) if render else ()
     return Plan(tuple(recordings), documents, tuple(cache.corrupt))
 
@@ -169,50 +171,18 @@ class _Keys:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.known: dict[tuple[str, str | None, str | None], tuple[dict[str, Any], str]] = {}
+        self.known: dict[tuple[str, str | None, str | None, str | None], tuple[dict[str, Any], str]] = {}
 
-    def get(self, engine: str, prompt: str | None, language: str | None = None) -> tuple[dict[str, Any], str]:
-        if (engine, prompt, language) not in self.known:
-            words = word_settings(self.settings, engine, prompt, language)
-            self.known[engine, prompt, language] = (words, settings_key(words))
-        return self.known[engine, prompt, language]
-
-
-def decide_turns(plan: RenderPlan, turns_cache: TurnsCache, diarizer: str) -> TurnsDecision:
-    """Whether the recording's speakers are wanted and stored; reads at most one small file."""
-    if not plan.speakers.wanted:
-        return TurnsDecision()
-    key = _turns_key(diarizer, plan.speakers.key())
-    return TurnsDecision(True, key, turns_cache.get(plan.audio.sha256, key))
-
-
-@functools.cache
-def _turns_key(diarizer: str, count: str) -> str:
-    """Once per build and count: the diarizer's identity reads package metadata."""
-    from .speakers import diarizer_key
-
-    return turns_key(diarizer_key(diarizer), count)
-
-
-MIN_SPEAKERS_S = 10.0  # a recording shorter than this is one voice as far as a transcript page can tell
-
-
-def _settled(turns: TurnsDecision, decision: CacheDecision) -> TurnsDecision:
-    """Not wanted after all when the transcript is known to be short or wordless (a clip, music, silence)."""
-    if not turns.wanted:
-        return turns
-    if decision.entry is not None:
-        duration, words = decision.entry.transcript.duration, decision.entry.transcript.word_count
-    elif decision.value is not None:
-        duration, words = decision.value.get("duration") or 0.0, decision.value.get("words") or 0
-    else:
-        return turns  # not transcribed yet: decided once it is (Transcriber._speakers)
-    return turns if duration >= MIN_SPEAKERS_S and words > 0 else TurnsDecision()
+    def get(self, engine: str, prompt: str | None, language: str | None = None, task: str | None = None) -> tuple[dict[str, Any], str]:
+        if (engine, prompt, language, task) not in self.known:
+            words = word_settings(self.settings, engine, prompt, language, task)
+            self.known[engine, prompt, language, task] = (words, settings_key(words))
+        return self.known[engine, prompt, language, task]
 
 
 def decide_cache(
     plan: RenderPlan, *, cache: TranscriptCache, rendered: RenderIndex, keys: _Keys, engine: str, candidates: list[str], refresh: bool,
-    turns: TurnsDecision | None = None, turns_cache: TurnsCache | None = None,
+    turns: TurnsDecision | None = None, turns_cache: TurnsCache | None = None, translation: Path | None = None,
 ) -> CacheDecision:
     """Outputs fresh, transcript cached (by any candidate engine), or missing.
 
@@ -233,7 +203,7 @@ def decide_cache(
         relative = path.relative_to(cache.root).as_posix()
         in_use.append(relative)
         served = () if relative == exact else ("made before an upgrade: served",)
-        value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path, _turns_file(turns)))
+        value = rendered.fresh_value(plan.key, rendered.fingerprint(plan, path, turns_file(turns), translation))
         if value is not None:  # rendered from this very entry, outputs untouched since
             decision = CacheDecision("fresh", value=value, outputs=rendered.outputs_of(plan.key), reasons=served)
             continue
@@ -307,7 +277,7 @@ def _detected_alike(plan: RenderPlan, *, cache: TranscriptCache, keys: _Keys, ca
     transcribe an archive again. Another detected language is transcribed in the named one.
     """
     for name in candidates:
-        words, key = keys.get(name, plan.prompt, None)
+        words, key = keys.get(name, plan.prompt, None, plan.task)
         entry = cache.get_at(cache.find(plan.audio.sha256, key, words), plan.audio.sha256, report=False)
         if entry is not None and entry.transcript.language == plan.language:
             in_use.append(entry.path.relative_to(cache.root).as_posix())
@@ -315,24 +285,17 @@ def _detected_alike(plan: RenderPlan, *, cache: TranscriptCache, keys: _Keys, ca
     return None
 
 
-def _turns_file(turns: TurnsDecision | None) -> Path | None:
-    """The turns file rendering reads (its stamp is in the render fingerprint), None when speakers are not wanted."""
-    if turns is None or turns.entry is None:
-        return None  # not wanted, or not found yet: rendered without speakers, and the same again once found
-    return turns.entry.path
-
-
 def render_fingerprint(rendered: RenderIndex, recording: Recording) -> str:
     """The render index's fingerprint of a rendered recording (what ``decide_cache`` compares)."""
     assert recording.cache.entry is not None
     if recording.cache.sources:  # an episode of one file per voice: every track's entry
         return rendered.fingerprint(recording.plan, list(recording.cache.sources))
-    return rendered.fingerprint(recording.plan, recording.cache.entry.path, _turns_file(recording.turns))
+    return rendered.fingerprint(recording.plan, recording.cache.entry.path, turns_file(recording.turns), recording.translation.path)
 
 
 def plan_outputs_of(
     settings: Settings, plan: RenderPlan, decision: CacheDecision, manifest: OutputManifest, *, cache: TranscriptCache | None = None,
-    turns: TurnsEntry | None = None,
+    turns: TurnsEntry | None = None, translation: CacheEntry | None = None,
 ) -> Recording:
     """Each generated file of a recording with its verdict, and its managed value."""
     if decision.kind == "fresh":
@@ -340,14 +303,15 @@ def plan_outputs_of(
     if decision.entry is None:
         return Recording(plan, decision)
     try:
-        files = render_outputs(settings, plan, decision.entry, turns)
-        value = managed_value(settings, plan, decision.entry, turns)
+        english = translation.transcript if translation is not None else None
+        files = render_outputs(settings, plan, decision.entry, turns, translation=english)
+        value = managed_value(settings, plan, decision.entry, turns, translation=english)
     except JekyllAsrError as exc:
         return Recording(plan, decision, error=str(exc))
     verdicts = {rel: manifest.verdict(rel, content) for rel, content in files.items()}
     unlisted = [rel for rel, verdict in verdicts.items() if verdict == "edited" and not manifest.recorded(rel)]
     if unlisted and cache is not None:  # no manifest entry (a fresh clone without outputs.json): the tool's bytes?
-        earlier = earlier_renderings(settings, plan, decision.entry, cache, unlisted, turns=turns)
+        earlier = earlier_renderings(settings, plan, decision.entry, cache, unlisted, turns=turns, translation=english)
         verdicts |= {rel: manifest.verdict(rel, files[rel]) for rel in unlisted if manifest.vouch(rel, earlier[rel])}
     outputs = tuple(Output(rel, verdicts[rel], content) for rel, content in files.items())
     return Recording(plan, decision, outputs, value)
@@ -358,7 +322,8 @@ _NO_CORRECTIONS = ".jekyll-asr/local/no-corrections-here"
 
 
 def earlier_renderings(
-    settings: Settings, plan: RenderPlan, entry: CacheEntry, cache: TranscriptCache, rels: list[str], *, turns: TurnsEntry | None = None
+    settings: Settings, plan: RenderPlan, entry: CacheEntry, cache: TranscriptCache, rels: list[str], *, turns: TurnsEntry | None = None,
+    translation: Transcript | None = None,
 ) -> dict[str, set[str]]:
     """What the tool renders at ``rels`` for earlier states of this recording: each cached transcript of
     its audio, with and without corrections and glossary. A file holding one of these is the tool's
@@ -372,7 +337,7 @@ def earlier_renderings(
         pairs = ((settings, plan), (bare_settings, plan), (settings, bare_plan), (bare_settings, bare_plan))
         for (s, p), t in itertools.product(pairs, dict.fromkeys((turns, None))):  # with and without speakers (before they were found)
             try:
-                files = render_outputs(s, p, candidate, t)
+                files = render_outputs(s, p, candidate, t, translation=translation)
             except JekyllAsrError:
                 continue
             for rel in rels:

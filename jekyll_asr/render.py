@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 MEDIA_TYPES = {
     "mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac", "mp4": "audio/mp4", "webm": "audio/webm", "aiff": "audio/aiff",
 }
-FORMAT_WRITERS = {"md": "markdown", "vtt": "vtt", "srt": "srt", "json": "podcast_json", "txt": "text", "chapters": "chapters_json"}
+FORMAT_WRITERS = {
+    "md": "markdown", "vtt": "vtt", "srt": "srt", "json": "podcast_json", "txt": "text", "chapters": "chapters_json", "translation": "translation_vtt",
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,11 @@ class RenderPlan:
     # speaker (the name given with the track, else the posts' ``speakers:``); ``audio`` is not transcribed.
     tracks: tuple[tuple[AudioFile, str | None], ...] = ()
 
-    def options(self) -> tuple[str | None, str | None]:
-        """What, besides the site's settings, changes this recording's words: (prompt, language)."""
-        return self.prompt, self.language
+    task: str | None = None  # "translate": this plan makes the English caption track (None: the site's task)
+
+    def options(self) -> tuple[str | None, str | None, str | None]:
+        """What, besides the site's settings, changes this recording's words: (prompt, language, task)."""
+        return self.prompt, self.language, self.task
 
     @property
     def key(self) -> str:
@@ -158,6 +162,8 @@ def output_paths(settings: Settings, slug: str) -> dict[str, str]:
         if "/" in slug or slug.startswith("."):
             raise PathError(f"output name {slug!r} would escape {folder}")
         out[fmt] = rel
+    if settings.translate:  # the English caption track beside the original
+        out["translation"] = f"{settings.captions_dir.rstrip('/')}/{slug}.en.vtt"
     return out
 
 
@@ -187,7 +193,9 @@ def speaking(settings: Settings, plan: RenderPlan, transcript: Transcript, turns
     return assigned, speaker_names(labels, plan.speakers.names, load_speaker_renames(renames_file))
 
 
-def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None) -> RenderContext:
+def render_context(
+    settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None, *, translation: Transcript | None = None
+) -> RenderContext:
     from .glossary import Glossary, apply, clean_tags, load_corrections
     from .paragraphs import build_paragraphs
     from .writers import RenderContext
@@ -214,14 +222,17 @@ def render_context(settings: Settings, plan: RenderPlan, entry: CacheEntry, turn
         captions=captions,
         templates_dir=settings.site / settings.templates_dir,
         speaker_names=names,
+        translation=translation,
     )
 
 
-def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None) -> dict[str, str]:
+def render_outputs(
+    settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None, *, translation: Transcript | None = None
+) -> dict[str, str]:
     """Site-relative path -> content, for every configured format that applies."""
     from .writers import WRITERS
 
-    ctx = render_context(settings, plan, entry, turns)
+    ctx = render_context(settings, plan, entry, turns, translation=translation)
     files = {}
     for fmt, rel in output_paths(settings, plan.slug).items():
         writer = WRITERS[FORMAT_WRITERS[fmt]]
@@ -232,7 +243,9 @@ def render_outputs(settings: Settings, plan: RenderPlan, entry: CacheEntry, turn
     return files
 
 
-def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None) -> dict[str, Any]:
+def managed_value(
+    settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None, *, translation: Transcript | None = None
+) -> dict[str, Any]:
     """The one front matter key the tool owns, on each post that uses this audio."""
     from .glossary import clean_tags
 
@@ -260,6 +273,8 @@ def managed_value(settings: Settings, plan: RenderPlan, entry: CacheEntry, turns
     files = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
     if not tags.chapters:
         files.pop("chapters", None)
+    if translation is None or translation.is_empty:
+        files.pop("translation", None)
     if files:
         value["files"] = files
     if tags.title:

@@ -73,7 +73,7 @@ class RenderIndex:
             self._common = json.dumps(data, default=str, sort_keys=True)
         return self._common
 
-    def fingerprint(self, plan: Any, cache_file: Path | list[Path], turns_file: Path | None = None) -> str:
+    def fingerprint(self, plan: Any, cache_file: Path | list[Path], turns_file: Path | None = None, translation_file: Path | None = None) -> str:
         """What rendering one recording reads: a change to any of it renders again.
 
         ``turns_file``: its speaker turns (stamped even while missing, so finding them renders
@@ -87,6 +87,8 @@ class RenderIndex:
             data = [self._common_part(), plan.audio.sha256, plan.slug, list(plan.glossary), str(cache_file), _stamp(cache_file), _stamp(corrections)]
         if turns_file is not None:
             data += [str(turns_file), _stamp(turns_file), list(plan.speakers.names), plan.speakers.key()]
+        if translation_file is not None:
+            data += [str(translation_file), _stamp(translation_file)]
         return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
 
     def fresh_value(self, rel: str, fingerprint: str) -> dict[str, Any] | None:

@@ -41,6 +41,7 @@ class ReportJson(TypedDict):
 @dataclass
 class Report:
     transcribed: list[str] = field(default_factory=list)
+    translated: list[str] = field(default_factory=list)  # English caption tracks made this run (translate: true)
     cached: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)  # files written (changed) this run
@@ -94,6 +95,8 @@ class Report:
             f"{len(self.failed)} failed",
             f"{len(self.outputs)} files written",
         ]
+        if self.translated:
+            parts.append(f"{len(self.translated)} translated")
         if self.documents:
             parts.append(f"{len(self.documents)} posts updated")
         if len(self.skipped) > self.remote_off:

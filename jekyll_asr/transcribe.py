@@ -87,7 +87,7 @@ def with_speakers(path: Path, transcript: Transcript, settings: Settings, sample
     Labels are "1", "2"... in order of first appearance (a site build names them from the posts).
     """
     from .diarizing import FAILURES, find_turns
-    from .plan import MIN_SPEAKERS_S
+    from .sidecars import MIN_SPEAKERS_S
     from .speakerspec import SpeakerSpec
 
     spec = SpeakerSpec(settings.speakers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import closing, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,7 @@ class Transcriber:
     def _speakers(self, job: Job, entry: CacheEntry, found: Lookup) -> None:
         """Who spoke when, while the file is at hand (remote audio is not fetched twice); a failure is reported alone."""
         from .diarizing import FAILURES, store_turns
-        from .plan import MIN_SPEAKERS_S
+        from .sidecars import MIN_SPEAKERS_S
 
         key = found.turns.get(job.ident)
         if key is None or job.decoded is None or self.turns is None or entry.transcript.is_empty or entry.transcript.duration < MIN_SPEAKERS_S:
@@ -175,6 +175,10 @@ class Transcriber:
         finally:
             if self.fetcher is not None and first.audio.url is not None:
                 self.fetcher.discard(job.ident[0])  # the download is not needed once transcribed
+        if first.task == "translate":  # an English caption track: not a transcript of its own
+            self.report.translated.append(first.key)
+            found.entries.update((member.key, entry) for member in job.group)
+            return
         self.report.audio_seconds += seconds
         self.report.transcribed.append(first.key)
         for member in job.group:  # the same bytes under other paths: transcribed once
@@ -219,12 +223,28 @@ class Work:
                 found.missing.setdefault(ident, []).append(track)
         self._transcribe(found)
         done = {r.key for r in plan.recordings if r.cache.kind == "missing" and _stored(r, found)}
-        done |= self._diarize([r for r in plan.recordings if r.turns.missing and r.cache.kind != "missing"])
-        if render and done:  # newly cached or diarized: decide their outputs with the same planner
+        if done:  # newly transcribed: whether they want speakers or a translation is known now
             plans = [r.plan for r in plan.recordings if r.key in done]
+            plan = plan.with_recordings(make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=plans, refresh=self.refresh, render=False))
+        later = self._diarize([r for r in plan.recordings if r.turns.missing and r.cache.kind != "missing"])
+        later |= self._translate([r for r in plan.recordings if r.translation.missing and r.cache.kind != "missing"])
+        if render and (done or later):  # newly cached, diarized or translated: decide their outputs with the same planner
+            plans = [r.plan for r in plan.recordings if r.key in done | later]
             again = make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=plans, refresh=self.refresh, render=True)
             plan = plan.replaced(self.settings, self.site_audio, again)
         return plan
+
+    def _translate(self, recordings: list[Recording]) -> set[str]:
+        """The English caption track of episodes in other languages: Whisper's translate task, stored like a transcript."""
+        found = Lookup()
+        for recording in recordings:
+            translation = recording.translation
+            if translation.ident is None or translation.words is None:
+                continue
+            found.words[translation.ident] = translation.words
+            found.missing.setdefault(translation.ident, []).append(replace(recording.plan, task="translate"))
+        self._transcribe(found)
+        return {r.key for r in recordings if r.key in found.entries}
 
     def _diarize(self, recordings: list[Recording]) -> set[str]:
         """Speakers for transcripts made before they were wanted (or before this version): no words transcribed again."""

@@ -46,11 +46,11 @@ class Writer(Protocol):
     def render(self, ctx: RenderContext) -> str: ...
 
 
-from . import chapters_json, markdown, podcast_json, srt, text, vtt  # noqa: E402  (modules need RenderContext)
+from . import chapters_json, markdown, podcast_json, srt, text, translation_vtt, vtt  # noqa: E402  (modules need RenderContext)
 
 WRITERS: dict[str, Writer] = {
     module.name: module
-    for module in (markdown, vtt, srt, podcast_json, text, chapters_json)
+    for module in (markdown, vtt, srt, podcast_json, text, chapters_json, translation_vtt)
 }
 
 __all__ = ["WRITERS", "RenderContext", "Writer"]

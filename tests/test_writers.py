@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import itertools
 import json
 import re
@@ -81,7 +82,7 @@ def words(texts) -> str:
 
 
 def test_registry_lists_every_format_with_unique_extensions():
-    assert set(WRITERS) == {"markdown", "vtt", "srt", "podcast_json", "text", "chapters_json"}
+    assert set(WRITERS) == {"markdown", "vtt", "srt", "podcast_json", "text", "chapters_json", "translation_vtt"}
     extensions = [w.extension for w in WRITERS.values()]
     assert len(set(extensions)) == len(extensions) and all(e.startswith(".") for e in extensions)
     assert WRITERS["vtt"].media_type == "text/vtt"
@@ -511,3 +512,17 @@ def test_one_voice_shows_no_label_anywhere():
     ctx = context(t)
     assert "asr-speaker" not in markdown.render(ctx) and "<v " not in vtt.render(ctx)
     assert "speaker" not in podcast_json.render(ctx) and ":" not in text.render(ctx)
+
+
+def test_translation_track_is_written_only_for_a_translation_with_words():
+    from jekyll_asr.transcript import AudioTags, Segment, Transcript
+    from jekyll_asr.writers import RenderContext, translation_vtt
+
+    original = Transcript((Segment(0.0, 2.0, "Guten Morgen zusammen."),), "de", 2.0, "base", "faster-whisper")
+    english = Transcript((Segment(0.0, 2.0, "Good morning, everyone."),), "en", 2.0, "base", "faster-whisper")
+    ctx = RenderContext(original, AudioTags(), "ep", "Ep", "/a.mp3", "de", [], [], {}, None)
+    assert not translation_vtt.applies(ctx)
+    with_track = RenderContext(original, AudioTags(), "ep", "Ep", "/a.mp3", "de", [], [], {}, None, translation=english)
+    assert translation_vtt.applies(with_track)
+    cues = webvtt.from_buffer(io.StringIO(translation_vtt.render(with_track)))
+    assert [c.text for c in cues] == ["Good morning, everyone."]

@@ -293,6 +293,39 @@ def test_long_episode_gives_timed_segments_in_order(engines, fixtures, name):
     assert any(s.start > 55.0 and "next week" in s.text.lower() for s in segments)
 
 
+def _check_words(segments: list[Segment]) -> None:
+    for s in segments:
+        assert s.words, s
+        assert "".join(w.text for w in s.words).strip() == s.text  # the model's leading spaces kept
+        for w in s.words:
+            assert s.start <= w.start <= w.end <= s.end
+            assert w.probability is not None and 0.0 <= w.probability <= 1.0
+            assert round(w.start, 3) == w.start and round(w.end, 3) == w.end
+        assert [w.start for w in s.words] == sorted(w.start for w in s.words)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("vad", [True, False])
+def test_faster_whisper_keeps_word_times_on_the_original_timeline(engines, fixtures, vad):
+    """Protection: faster-whisper's word times and probabilities reach the transcript (they were
+    computed and thrown away), inside their segment, through packing and back. Without it the
+    page cannot highlight the word being spoken, and a word after a cut silence would be early."""
+    segments, _ = transcribe(engines["faster-whisper"], decode(fixtures / "episode-12.mp3"), DecodeOptions(vad=vad))
+    _check_words(segments)
+    late = [w for s in segments for w in s.words if w.text.strip().lower() == "next"]
+    assert late and late[-1].start > 55.0  # the last paragraph starts after the 57 s pause
+    assert sum(len(s.words) for s in segments) == sum(len(s.text.split()) for s in segments)  # one per spoken word
+
+
+@pytest.mark.slow
+def test_transformers_gives_no_words(engines, fixtures):
+    """The transformers pipeline gives word times only instead of segments (``return_timestamps="word"``
+    drops the segment boundaries), so keeping both would decode every window twice: its segments
+    carry no words, and say so by an empty ``words``."""
+    segments, _ = transcribe(engines["transformers"], decode(fixtures / "goforward.wav"), DecodeOptions())
+    assert segments and all(s.words == () for s in segments)
+
+
 @pytest.mark.slow
 def test_batched_windows_keep_the_words_of_sequential_decoding(engines, fixtures):
     """Batched VAD windows against faster-whisper's sequential long-form loop: the issue
@@ -375,9 +408,9 @@ class OnlyTheProtocol:
     def multilingual(self) -> bool:
         return self._engine.multilingual
 
-    def detect_language(self, audio, window):
+    def detect_language(self, audio, windows):
         self.detected += 1
-        return self._engine.detect_language(audio, window)
+        return self._engine.detect_language(audio, windows)
 
     def decode(self, jobs, language, options):
         self.decoded.append(list(jobs))

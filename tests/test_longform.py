@@ -11,7 +11,7 @@ from jekyll_asr.audio import SAMPLE_RATE, decode
 from jekyll_asr.engines import DecodeOptions, pipeline
 from jekyll_asr.engines.windows import WindowJob
 from jekyll_asr.longform import quietest_cut, transcribe_path
-from jekyll_asr.transcript import Segment
+from jekyll_asr.transcript import Segment, Word
 from jekyll_asr.vad import Span
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -37,7 +37,7 @@ class RecordingEngine:
     def __init__(self) -> None:
         self.blocks: list[int] = []
 
-    def detect_language(self, audio: np.ndarray, window: Span) -> str:
+    def detect_language(self, audio: np.ndarray, windows: list[Span]) -> list[tuple[str, float]]:
         raise AssertionError("an English-only engine is never asked its language")
 
     def decode(self, jobs: list[WindowJob], language: str, options: DecodeOptions) -> list[list[Segment]]:
@@ -83,3 +83,37 @@ def test_blocked_words_are_as_good_as_whole_file_words() -> None:
     blocked_wer = jiwer.wer(reference, text(" ".join(s.text for s in blocked)))
     assert whole_wer <= 0.12
     assert blocked_wer <= whole_wer + 0.03
+
+
+class SpeakingEngine(RecordingEngine):
+    """Each block: one segment with two words; the last block "speaks German" (the model is tested elsewhere)."""
+
+    multilingual = True
+
+    def __init__(self, blocks: int) -> None:
+        super().__init__()
+        self.last = blocks
+
+    def decode_unsegmented(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], str]:
+        self.blocks.append(audio.size)
+        language = "de" if len(self.blocks) == self.last else "en"
+        words = (Word(1.0, 1.5, " block", 0.9), Word(1.5, 2.0, f" {len(self.blocks)}", None))
+        return [Segment(1.0, 2.0, f"block {len(self.blocks)}", words)], language
+
+
+def test_blocks_move_words_and_settle_the_files_language() -> None:
+    """Protection: a block's words move to the file's timeline with their segment, and the file's
+    language is the one spoken longest over all blocks (a block in another language marks its
+    segments). Without it words after the first block point into the first ten minutes, and a long
+    episode's language is whatever its last block spoke."""
+    path = FIXTURES / "episode-12.mp3"
+    probe = RecordingEngine()
+    transcribe_path(probe, path, DecodeOptions(language="en", vad=False), block_seconds=20.0)
+    engine = SpeakingEngine(len(probe.blocks))
+    segments, language, _ = transcribe_path(engine, path, DecodeOptions(vad=False), block_seconds=20.0)
+    assert language == "en"
+    offsets = np.cumsum([0, *engine.blocks[:-1]]) / SAMPLE_RATE
+    for segment, offset in zip(segments, offsets, strict=True):
+        assert segment.start == round(1.0 + offset, 3)
+        assert [(w.start, w.end) for w in segment.words] == [(round(1.0 + offset, 3), round(1.5 + offset, 3)), (round(1.5 + offset, 3), round(2.0 + offset, 3))]
+    assert [s.language for s in segments] == [None] * (len(segments) - 1) + ["de"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from jekyll_asr.audio import decode
 from jekyll_asr.errors import EngineError
-from jekyll_asr.transcript import Segment
+from jekyll_asr.transcript import Segment, Word
 from jekyll_asr.vad import SAMPLE_RATE, Span, pack, samples, speech_spans, speech_windows
 
 # Where episode-12's six paragraphs start (seconds): 1.5 s pauses between them.
@@ -115,6 +115,27 @@ def test_packed_times_map_back_to_the_original_timeline():
     assert packed.original(seam, end=True) == pytest.approx(8.5)  # an end, before it
     restored = packed.restore(Segment(packed.spans[0].start + 1.0, packed.spans[1].end, "both"))
     assert (restored.start, restored.end) == (6.0, 22.0)
+
+
+def test_restore_moves_words_with_their_segment_and_keeps_them_inside_it():
+    """Protection: word times come back to the original timeline like segment times. Without it a
+    word after a cut silence would be highlighted seconds before it is spoken."""
+    audio, spans = _tone_spans([(5.0, 8.0), (20.0, 22.0)])
+    packed = pack(audio, spans, keep_gap_s=1.0)
+    first, second = packed.spans
+    seam = packed.pieces[1][0] / SAMPLE_RATE
+    words = (
+        Word(first.start + 1.0, first.start + 1.5, " one", 0.9),
+        Word(second.start + 0.5, second.start + 1.0, " two", None),
+        Word(second.end, second.end, " three", 0.2),
+    )
+    segment = Segment(first.start + 1.0, second.end, " one two three", words, speaker="2", language="de")
+    restored = packed.restore(segment)
+    assert [(w.start, w.end) for w in restored.words] == [(6.0, 6.5), (20.5, 21.0), (22.0, 22.0)]
+    assert [w.text for w in restored.words] == [" one", " two", " three"] and restored.words[1].probability is None
+    assert (restored.speaker, restored.language) == ("2", "de")
+    ending = packed.restore(Segment(first.start, seam, "x", (Word(seam, seam, " x", 1.0),)))  # a word on its end's seam
+    assert ending.start <= ending.words[0].start <= ending.words[0].end <= ending.end
 
 
 @given(st.lists(st.tuples(st.floats(0.05, 20.0), st.floats(0.3, 29.0)), min_size=1, max_size=12), st.floats(0.2, 3.0))

@@ -403,3 +403,26 @@ def test_decode_chunks_concatenate_to_decode() -> None:
 def test_decode_chunks_rejects_a_non_positive_size() -> None:
     with pytest.raises(ValueError, match="positive"):
         next(decode_chunks(FIXTURES / "welcome.wav", seconds=0))
+
+
+def test_decode_channels_keeps_each_channel() -> None:
+    from jekyll_asr.audio import decode_channels
+
+    stereo = decode_channels(FIXTURES / "speakers" / "sample-stereo.flac")
+    assert stereo.shape == (2, 30 * SAMPLE_RATE) and stereo.dtype == np.float32
+    left, right = stereo
+    assert np.abs(left).max() > 0.01 and np.abs(right).max() > 0.01
+    assert not np.allclose(left, right)  # one voice a channel
+    mono = decode_channels(FIXTURES / "welcome.wav")
+    assert mono.shape == (1, decode(FIXTURES / "welcome.wav").size)
+    np.testing.assert_allclose(mono[0], decode(FIXTURES / "welcome.wav"), atol=1e-6)
+    both = decode_channels(FIXTURES / "welcome.mp3")  # a 44.1 kHz stereo MP3, resampled like decode()
+    assert both.shape[0] == 2 and abs(both.shape[1] - decode(FIXTURES / "welcome.mp3").size) <= 1
+
+
+@pytest.mark.parametrize(("name", "reason"), [("empty.mp3", "empty file"), ("truncated.wav", "truncated"), ("not-audio.mp3", "not audio")])
+def test_decode_channels_refuses_bad_files_as_decode_does(name: str, reason: str) -> None:
+    from jekyll_asr.audio import decode_channels
+
+    with pytest.raises(AudioError, match=reason):
+        decode_channels(FIXTURES / name)

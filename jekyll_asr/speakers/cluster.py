@@ -3,11 +3,11 @@
 The affinity graph keeps a fixed number of neighbours per window (not a
 fraction of all windows: a fraction grows with the file and joins every
 window to every other in a long episode, which then comes out as one voice).
-Which fixed number is tried from a short list (10 to 160): the one whose graph
+Which fixed number is tried from a short list (10 to 320): the one whose graph
 shows the clearest eigengap wins. Ten suits a half-minute clip; in a long file
 ten neighbours are all from the same minute of the same voice, the graph falls
 apart into dozens of near-components and the eigengap means nothing (measured
-on a 5-minute two-voice file: 7 "speakers" with 10 neighbours, 2 with 80).
+on a 5-minute two-voice file: 7 "speakers" with 10 neighbours, 2 with 80; a 25-minute one needed 320).
 At most ``MAX_CLUSTERED`` windows are clustered (the affinity matrix is
 quadratic in them); every window is then given its nearest speaker centroid.
 """
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-NEIGHBOURS = (10, 20, 40, 80, 160)  # per window in the affinity graph, tried in turn
+NEIGHBOURS = (10, 20, 40, 80, 160, 320)  # per window in the affinity graph, tried in turn
+# The smallest eigengap that counts as two or more speakers. Measured: real two-voice files 0.19-0.29,
+# a tiled 25-minute two-voice file 0.24 (with 320 neighbours); spurious splits 0.001-0.08.
+MIN_GAP = 0.1
 MIN_SHARE = 4  # a neighbour count is tried only while a window has this many times more windows than it
 MAX_CLUSTERED = 2000  # windows in the affinity matrix: 2,000^2 float64 is 32 MiB
 REASSIGN_ROUNDS = 3
@@ -99,22 +102,25 @@ def nearest(x: NDArray[np.float32], centroids: NDArray[np.float32]) -> NDArray[n
 
 
 def _best_graph(x: NDArray[np.float32], count: int | None, k_max: int) -> tuple[int, NDArray[np.float64]]:
-    """(speaker count, spectral embedding) of the neighbour count whose eigengap is the largest.
+    """(speaker count, spectral embedding) from the neighbour count whose eigengap is the clearest.
 
-    ``count`` given: the gap after the ``count``-th eigenvalue is the one compared.
+    ``count`` None: the largest gap among the graphs that see two or more
+    speakers wins, if it is at least MIN_GAP; else one speaker. (Comparing a
+    "one speaker" gap with the others would favour dense graphs, in which
+    every voice blurs into one.) ``count`` given: the gap after the
+    ``count``-th eigenvalue is compared.
     """
-
     best: tuple[float, int, NDArray[np.float64]] | None = None
     for neighbours in NEIGHBOURS:
         if neighbours > NEIGHBOURS[0] and neighbours * MIN_SHARE > len(x):
             break
         values, vectors = _spectrum(_affinity(x, neighbours), k_max)
-        k = count if count is not None else eigengap_count(values, k_max)
-        k = max(1, min(k, len(values) - 1))
+        k = max(1, min(count if count is not None else eigengap_count(values, k_max), len(values) - 1))
         gap = float(values[k] - values[k - 1]) if len(values) > k else 0.0
-        if best is None or gap > best[0]:
+        if (count is not None or k > 1) and (best is None or gap > best[0]):
             best = (gap, k, vectors)
-    assert best is not None
+    if best is None or (count is None and best[0] < MIN_GAP):
+        return 1, x.astype("float64")
     return best[1], best[2]
 
 

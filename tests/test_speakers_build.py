@@ -7,6 +7,7 @@ who-spoke-when reference; the stereo file and the two tracks hold its two voices
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -164,4 +165,34 @@ def test_a_two_track_episode_gives_each_track_its_speaker(tmp_path: Path) -> Non
     assert not (site / ".jekyll-asr/cache/turns").exists()  # nothing to diarize
     again = quiet(site)
     assert again.transcribed == [] and again.outputs == [] and not again.model_loaded
+    assert site_state(load_settings(site)).current
+
+
+def test_an_entry_made_before_speakers_gets_them_without_transcribing(tmp_path: Path) -> None:
+    """A cache from an older release (no word times, no turns) renders, and gains speakers by the
+    diarizer alone: the Whisper model is never loaded."""
+    from jekyll_asr.cache import TranscriptCache
+    from jekyll_asr.transcript import Transcript
+
+    site = make_site(
+        tmp_path,
+        {
+            "_config.yml": CONFIG.replace("asr:\n", "asr:\n  speakers: off\n"),
+            "audio/interview.wav": Fixture("speakers/sample.wav"),
+            "_posts/2026-01-01-interview.md": "---\ntitle: Interview\naudio: /audio/interview.wav\n---\n",
+        },
+    )
+    assert quiet(site).transcribed == ["audio/interview.wav"]
+    cache = TranscriptCache(site / ".jekyll-asr/cache")
+    (path,) = list(cache.entries())
+    sha = path.name.split("-")[0]
+    entry = cache.get_at(path, sha)
+    assert entry is not None and any(s.words for s in entry.transcript.segments)
+    old = Transcript(tuple(replace(s, words=()) for s in entry.transcript.segments), *list(vars(entry.transcript).values())[1:])
+    cache.put(sha, entry.key, entry.settings, old, entry.tags)  # as an older release wrote it
+    (site / "_config.yml").write_text(CONFIG)
+    report = quiet(site)
+    assert report.failed == [] and report.transcribed == [] and not report.model_loaded
+    assert len(list((site / ".jekyll-asr/cache/turns").rglob("*.json"))) == 1
+    assert managed(site, "_posts/2026-01-01-interview.md")["words"] == entry.transcript.word_count
     assert site_state(load_settings(site)).current

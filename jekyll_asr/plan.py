@@ -30,7 +30,7 @@ from .plandocs import DocumentChange, plan_documents
 from .planreasons import planned_paths, why_missing
 from .render import RenderPlan, managed_value, render_outputs
 from .renderindex import RenderIndex
-from .sidecars import TranslationDecision, TurnsDecision, decide_translation, decide_turns, settle_translation, settle_turns, turns_file
+from .sidecars import TranslationDecision, TurnsDecision, decide_translation, decide_turns, read_turns, settle_translation, settle_turns, turns_file
 from .store import Store
 from .transcript import Transcript
 from .turnstore import TurnsCache, TurnsEntry
@@ -151,6 +151,8 @@ def make_plan(
                 translation=translation.path,
             )
         turns = settle_turns(turns, decision)
+        if decision.entry is not None:  # to be rendered: read the speaker turns too
+            turns = read_turns(turns, turns_cache, plan.audio.sha256)
         translation = settle_translation(translation, decision, cache)
         if decision.kind == "missing" and not plan.tracks:
             decision = why_missing(settings, plan, decision, cache=cache, manifest=manifest, previous=previous or {})

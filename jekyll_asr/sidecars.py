@@ -27,12 +27,13 @@ class TurnsDecision:
 
     wanted: bool = False
     key: str | None = None  # where the turns are (or will be) stored: turnstore.turns_key
-    entry: TurnsEntry | None = None
+    path: Path | None = None  # the stored file (a stat: a no-op build reads no turns)
+    entry: TurnsEntry | None = None  # read when the recording is rendered
 
     @property
     def missing(self) -> bool:
         """Wanted and not stored yet: a build diarizes the recording (its words need not be transcribed again)."""
-        return self.wanted and self.entry is None
+        return self.wanted and self.path is None
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,16 @@ def decide_turns(plan: RenderPlan, turns_cache: TurnsCache, diarizer: str) -> Tu
     if not plan.speakers.wanted:
         return TurnsDecision()
     key = _turns_key(diarizer, plan.speakers.key())
-    return TurnsDecision(True, key, turns_cache.get(plan.audio.sha256, key))
+    path = turns_cache.path_for(plan.audio.sha256, key)
+    return TurnsDecision(True, key, path if path.exists() else None)
+
+
+def read_turns(turns: TurnsDecision, turns_cache: TurnsCache, sha: str) -> TurnsDecision:
+    """The stored turns read, to render; a damaged file counts as missing (diarized again)."""
+    if turns.path is None or turns.key is None:
+        return turns
+    entry = turns_cache.get(sha, turns.key)
+    return replace(turns, entry=entry, path=None if entry is None else turns.path)
 
 
 @functools.cache
@@ -112,6 +122,6 @@ def settle_translation(translation: TranslationDecision, decision: CacheDecision
 
 def turns_file(turns: TurnsDecision | None) -> Path | None:
     """The turns file rendering reads (its stamp is in the render fingerprint), None when speakers are not wanted."""
-    if turns is None or turns.entry is None:
-        return None  # not wanted, or not found yet: rendered without speakers, and the same again once found
-    return turns.entry.path
+    if turns is None:
+        return None
+    return turns.path  # None: not wanted, or not found yet (rendered without speakers, the same again once found)

@@ -233,3 +233,16 @@ def test_gc_keeps_the_entry_published_outputs_come_from_until_a_build_replaces_i
     assert main(["gc", str(site), "-q"]) == 0
     (kept,) = (site / ".jekyll-asr/cache").rglob("*.json")
     assert kept not in entries  # replaced: now the old entry is garbage
+
+
+def test_gc_removes_speaker_turns_nothing_uses_and_keeps_those_in_use(built_site: Path) -> None:
+    """Turns live beside the transcripts (cache/turns/): gc collects them by the same in-use rule."""
+    from jekyll_asr.transcript import Turn
+
+    settings = load_settings(built_site)
+    turns = Store(settings).turns()
+    gone = turns.put("cd" * 32, "ef" * 32, [Turn(0.0, 1.0, "1")], "diarized")  # audio the site no longer has
+    state = site_state(settings)
+    assert turns.relative("cd" * 32, "ef" * 32) not in state.cache_in_use
+    assert main(["gc", str(built_site), "--force"]) == 0
+    assert not gone.exists() and not gone.parent.exists()

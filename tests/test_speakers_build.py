@@ -103,6 +103,12 @@ def test_names_and_renames_apply_without_transcribing_again(interview, tmp_path:
     assert site_state(load_settings(site)).current
     again = quiet(site)  # nothing changed: nothing transcribed, diarized or written
     assert again.transcribed == [] and again.outputs == [] and again.documents == []
+    from jekyll_asr.gc import find_garbage
+
+    settings = load_settings(site)
+    garbage = find_garbage(settings, site_state(settings))  # the count went from auto to two: the first turns are unused
+    assert len([e for e in garbage.cache_entries if "/turns/" in e]) == 1
+    assert len(list((site / ".jekyll-asr/cache/turns").rglob("*.json"))) == 2
 
 
 def test_speakers_off_gives_no_labels(tmp_path: Path) -> None:

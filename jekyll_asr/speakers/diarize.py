@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import ConfigError
 from ..transcript import Turn
 from ..vad import SAMPLE_RATE, Span
 
@@ -130,6 +131,8 @@ def diarize(
     from ..vad import speech_spans
     from .cluster import spectral_labels, unit_rows
 
+    if count is not None and count < 1:
+        raise ConfigError(f"a speaker count must be 1 or more, not {count!r}")
     if spans is None:
         spans = speech_spans(audio)
     if not spans:
@@ -140,7 +143,7 @@ def diarize(
         return labelled_turns(windows.owned, [0] * len(windows.owned))
     raw = embed_windows(audio, windows, _gain(audio, spans))
     centred = unit_rows(raw - raw.mean(axis=0, keepdims=True))
-    labels = spectral_labels(centred, count=count, max_speakers=max_speakers)
+    labels = spectral_labels(centred, count=count, max_speakers=max(max_speakers, count or 1))
     if count is None:
         labels = _merge_alike(raw, labels)
     return labelled_turns(windows.owned, [int(x) for x in np.asarray(labels)])

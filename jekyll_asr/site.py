@@ -139,8 +139,6 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
     except ConfigError as exc:  # this post fails alone, named, instead of stopping the build
         return {"error": f"{rel}: its glossary: {exc}"}
     speakers = from_front_matter(fm.data)
-    if speakers is not None and "error" in speakers:
-        return {"error": f"{rel}: {speakers['error']}"}
     return {
         "refs": [[r.raw, r.where, r.strong, r.group, r.fallback] for r in refs],
         "glossary": glossary if isinstance(glossary, list) else [],

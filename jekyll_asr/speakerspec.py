@@ -13,6 +13,7 @@ the count, never the names, so renaming costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,16 +48,18 @@ def _names(value: Any) -> list[str]:
 
 
 def from_front_matter(data: Mapping[str, Any]) -> dict[str, Any] | None:
-    """What a post says about its speakers, JSON-able for the document memo (None: nothing)."""
+    """What a post says about its speakers, JSON-able for the document memo (None: nothing).
+
+    A ``speakers:`` value that is none of ours (a theme's mapping of bios, free text) is left to
+    the theme: the site's setting applies, and the post is transcribed as any other.
+    """
     out: dict[str, Any] = {}
     own = data.get("speakers")
-    if isinstance(own, list):
+    if isinstance(own, list) and _names(own):
         out["names"], out["fixed"] = _names(own), True
-    elif own is not None:
-        try:
+    elif isinstance(own, (str, int, bool)):
+        with contextlib.suppress(ValueError):  # a theme's own use of the key (free text): not ours to refuse
             out["setting"] = speakers_setting(own)
-        except ValueError:
-            out["error"] = f"front matter speakers: must be off, auto, a number, or a list of names (got {own!r})"
     if "names" not in out:
         names = [n for key in NAME_KEYS if key in data for n in _names(data[key])]
         if names:

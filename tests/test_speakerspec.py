@@ -53,7 +53,9 @@ def test_a_post_overrides_the_site_and_one_voice_needs_no_diarization() -> None:
     assert spec_for("off", [from_front_matter({"speakers": 2})]) == SpeakerSpec(2)
     assert spec_for(1, [None]).wanted is False
     assert spec_for("auto", [None, None]) == SpeakerSpec("auto")
-    assert "error" in (from_front_matter({"speakers": "many"}) or {})
+    assert from_front_matter({"speakers": "many"}) is None  # a theme's own use of the key: the site's setting applies
+    assert from_front_matter({"speakers": {"alice": {"bio": "Host"}}}) is None
+    assert from_front_matter({"speakers": [{"bio": "no name"}], "host": "Alice"}) == {"names": ["Alice"], "fixed": False}
 
 
 def test_post_language_takes_codes_and_names_and_ignores_what_whisper_does_not_know() -> None:

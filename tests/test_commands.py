@@ -207,9 +207,10 @@ def test_doctor_reports_one_screen(capsys: pytest.CaptureFixture[str], tmp_path:
     assert main(["doctor", str(tmp_path / "site")]) == 0
     out = capsys.readouterr().out
     for label in ("python", "jekyll-asr", "torch", "CUDA", "transformers", "faster-whisper", "ctranslate2", "av",
-                  "ffmpeg (optional)", "engine", "model tiny.en", "network", "jekyll"):
+                  "ffmpeg (optional)", "engine", "model tiny.en", "network", "speakers", "jekyll"):
         assert any(line[3:].startswith(label) for line in out.splitlines()), label
     assert "bundled, installed" in out
+    assert "resemblyzer 0.1.4 weights at" in out
     assert "offline (HF_HUB_OFFLINE" in out  # conftest sets it
 
 
@@ -219,6 +220,14 @@ def test_doctor_json_flags_a_missing_model(capsys: pytest.CaptureFixture[str], t
     data = json.loads(capsys.readouterr().out)
     bad = [f for f in data["findings"] if f["ok"] is False]
     assert [f["label"] for f in bad] == ["model ./no-such-model-dir"] and not data["ok"]
+
+
+def test_doctor_says_when_the_pyannote_diarizer_cannot_run(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    make_site(tmp_path / "site", {"_config.yml": "asr:\n  model: tiny.en\n  diarizer: pyannote\n"})
+    assert main(["doctor", str(tmp_path / "site"), "--json"]) == 1
+    bad = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["ok"] is False]
+    assert [f["label"] for f in bad] == ["speakers"] and "pyannote.audio not installed" in bad[0]["value"]
 
 
 def test_doctor_hub_check_times_out_fast() -> None:

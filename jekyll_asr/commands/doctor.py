@@ -75,6 +75,7 @@ def collect(settings: Settings) -> list[Finding]:
     findings.append(engine)
     findings += _model(settings, engine)
     findings.append(_offline())
+    findings.append(_speakers(settings))
     findings.append(Finding("cache", str(settings.cache_path)))
     from ..models import models_home
 
@@ -197,3 +198,20 @@ def _command(label: str, argv: list[str], *, required: bool) -> Finding:
     except (OSError, subprocess.TimeoutExpired) as exc:
         version = f"did not answer ({exc})"
     return Finding(label, f"{version} ({path})", True if required else None)
+
+
+def _speakers(settings: Settings) -> Finding:
+    """Whether who-spoke-when can run: the diarizer's weights (resemblyzer's ship in its wheel)."""
+    if settings.speakers == "off":
+        return Finding("speakers", "off (asr.speakers)")
+    if settings.diarizer != "resemblyzer":
+        found = _version("pyannote.audio")
+        token = "HF_TOKEN set" if os.environ.get("HF_TOKEN") else "HF_TOKEN not set"
+        return Finding("speakers", f"pyannote.audio {found or 'not installed'}, {token}", found is not None and "not" not in token)
+    from ..errors import SpeakerError
+    from ..speakers.embedding import weights_path
+
+    try:
+        return Finding("speakers", f"{settings.speakers}, resemblyzer {_version('resemblyzer')} weights at {weights_path()}", True)
+    except SpeakerError as exc:
+        return Finding("speakers", str(exc), False)

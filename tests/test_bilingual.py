@@ -1,4 +1,4 @@
-"""A file in two languages keeps both (engines/languages.py, engines/pipeline.py), with the
+"""A file in two languages keeps both (engines/spoken_languages.py, engines/pipeline.py), with the
 multilingual bundled ``base`` model: tests/fixtures/bilingual-en-de.mp3 is 10 s of English, a
 pause, then 10 s of German. Forcing the first window's language on the whole file (the old way)
 turned the German into invented English."""
@@ -12,8 +12,8 @@ import pytest
 
 from jekyll_asr.audio import decode
 from jekyll_asr.engines import DecodeOptions, Engine, load_engine
-from jekyll_asr.engines.languages import span_languages
 from jekyll_asr.engines.pipeline import transcribe
+from jekyll_asr.engines.spoken_languages import span_languages
 from jekyll_asr.transcript import Segment
 from jekyll_asr.vad import Span
 

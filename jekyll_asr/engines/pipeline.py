@@ -2,7 +2,7 @@
 
 For each file: VAD finds the speech (vad.py) and long silences are cut short
 (``vad.pack``), the languages are settled (given, "en" for an English-only
-model, else detected per stretch of speech: engines/languages.py), and the
+model, else detected per stretch of speech: engines/spoken_languages.py), and the
 speech is grouped into windows of at most 30 s that never mix two languages.
 Then ``decode_windows_many`` runs its rounds (engines/windows.py): every
 pending window of every file goes to the engine, one ``Engine.decode`` call
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from ..errors import EngineError
 from ..vad import Packed, Span, pack, speech_spans, speech_windows
 from .guards import drop_loops
-from .languages import span_languages
+from .spoken_languages import span_languages
 from .windows import Job, WindowJob, decode_windows_many
 
 if TYPE_CHECKING:

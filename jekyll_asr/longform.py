@@ -4,7 +4,7 @@ A file is decoded in blocks of ``block_seconds``; each block is cut at its
 quietest moment near the end (the rest carries over to the next block), handed
 to the engine, and its segments are moved to the file's timeline. Peak memory
 is one block plus the model, whatever the episode's length. Each block detects
-its own languages (engines/languages.py); the file's language is the one spoken
+its own languages (engines/spoken_languages.py); the file's language is the one spoken
 longest over all blocks, and a segment in another one says which.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .audio import SAMPLE_RATE, decode, decode_chunks, duration
 from .engines import pipeline
-from .engines.languages import longest
+from .engines.spoken_languages import longest
 from .transcript import Segment
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ class Stub:
     def __init__(self) -> None:
         self.calls: list[float] = []  # first sample of each file decoded, in order
 
-    def detect_language(self, audio, window):
+    def detect_language(self, audio, windows):
         raise AssertionError("an English-only engine is never asked its language")
 
     def decode(self, jobs, language, options):
@@ -70,7 +70,7 @@ def test_the_stub_is_an_engine() -> None:
     class NoDecode:
         name, multilingual = "partial", False
 
-        def detect_language(self, audio, window):
+        def detect_language(self, audio, windows):
             return "en"
 
     assert not isinstance(NoDecode(), Engine)

@@ -1,4 +1,4 @@
-"""A file in two languages keeps both (engines/languages.py, engines/pipeline.py), with the
+"""A file in two languages keeps both (engines/spoken_languages.py, engines/pipeline.py), with the
 multilingual bundled ``base`` model: tests/fixtures/bilingual-en-de.mp3 is 10 s of English, a
 pause, then 10 s of German. Forcing the first window's language on the whole file (the old way)
 turned the German into invented English."""
@@ -12,8 +12,8 @@ import pytest
 
 from jekyll_asr.audio import decode
 from jekyll_asr.engines import DecodeOptions, Engine, load_engine
-from jekyll_asr.engines.languages import span_languages
 from jekyll_asr.engines.pipeline import transcribe
+from jekyll_asr.engines.spoken_languages import span_languages
 from jekyll_asr.transcript import Segment
 from jekyll_asr.vad import Span
 
@@ -91,24 +91,36 @@ def test_a_german_window_is_translated_from_german(base: Engine, audio: np.ndarr
 @pytest.mark.slow
 def test_a_given_language_costs_no_detection_and_marks_no_segment(base: Engine, audio: np.ndarray) -> None:
     """Protection: with ``language:`` set nothing is detected (no extra encoder pass) and every
-    segment is in the given language; without a language each 10 s of speech is asked once."""
+    segment is in the given language; without one the window is asked, then (unsure) each 10 s in it."""
     engine = Counting(base)
     segments, language = transcribe(engine, audio, DecodeOptions(language="en"))
     assert engine.detected == 0 and language == "en" and all(s.language is None for s in segments)
     transcribe(engine, audio, DecodeOptions())
-    assert engine.detected == 3  # 2.0 s + 8.0 s of English, 9.7 s of German
+    assert engine.detected == 1 + 3  # the window (English, 0.88: unsure), then its 10 s stretches
 
 
-def test_an_unsure_window_takes_the_files_language() -> None:
-    """Protection: a window the model is unsure of (under ``SURE``) keeps the language spoken longest;
-    the sure ones keep theirs. Without it one mumbled window of an English file is decoded as Welsh."""
+def test_an_unsure_window_is_asked_again_in_stretches_and_an_unsure_stretch_takes_the_files_language() -> None:
+    """Protection: a window the model is not quite sure of is asked again in stretches of at most
+    10 s (it may hold both languages); a stretch still unsure (under ``SURE``) keeps the language
+    spoken longest, the sure ones keep theirs. Without it a switch inside a window is lost, or one
+    mumbled stretch of an English file is decoded as Welsh."""
+    answers = {
+        (0.0, 23.0): ("en", 0.6),  # unsure: asked again in stretches
+        (23.5, 33.0): ("en", 0.95),
+        (0.0, 9.0): ("en", 0.9),
+        (9.5, 18.0): ("cy", 0.57),
+        (18.5, 23.0): ("de", 0.95),
+    }
+    asked: list[list[tuple[float, float]]] = []
 
     class Answers:
         multilingual, name = True, "answers"
 
         def detect_language(self, audio: np.ndarray, windows: list[Span]) -> list[tuple[str, float]]:
-            return [("en", 0.9), ("cy", 0.57), ("de", 0.95), ("en", 0.8)][: len(windows)]
+            asked.append([(w.start, w.end) for w in windows])
+            return [answers[(w.start, w.end)] for w in windows]
 
     spans = [Span(0.0, 9.0), Span(9.5, 18.0), Span(18.5, 23.0), Span(23.5, 33.0)]
     languages, language = span_languages(Answers(), np.zeros(16000 * 33, dtype=np.float32), spans)
+    assert asked == [[(0.0, 23.0), (23.5, 33.0)], [(0.0, 9.0), (9.5, 18.0), (18.5, 23.0)]]
     assert languages == ["en", "en", "de", "en"] and language == "en"

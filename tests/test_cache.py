@@ -167,7 +167,9 @@ def test_words_speakers_and_languages_round_trip(tmp_path: Path) -> None:
     cache = TranscriptCache(tmp_path)
     key = settings_key({"x": 1})
     path = cache.put(SHA, key, {"x": 1}, TW, TAGS)
-    stored = json.loads(path.read_text())["transcript"]["segments"]
+    text = path.read_text()
+    assert '\n     [0.7, 1.5, " there.", null]\n' in text and '[2.0, 3.0, " Tschüss.", 0.5]\n' in text  # a word a line
+    stored = json.loads(text)["transcript"]["segments"]
     assert stored[0]["words"] == [[0.0, 0.6, " Hello", 0.91], [0.7, 1.5, " there.", None]]
     assert stored[1]["language"] == "de" and "language" not in stored[0]
     entry = cache.get(SHA, key)

@@ -2,14 +2,17 @@
 
 For each file: VAD finds the speech (vad.py) and long silences are cut short
 (``vad.pack``), the languages are settled (given, "en" for an English-only
-model, else detected per stretch of speech: engines/languages.py), and the
+model, else detected per stretch of speech: engines/spoken_languages.py), and the
 speech is grouped into windows of at most 30 s that never mix two languages.
 Then ``decode_windows_many`` runs its rounds (engines/windows.py): every
 pending window of every file goes to the engine, one ``Engine.decode`` call
-per language, and a window whose
-speech the model stopped short of is decoded again from where it stopped.
-Last, times go back to the original timeline (``Packed.restore``) and the
-loop guard (engines/guards.py) drops what Whisper wrote while looping.
+per language, and a window whose speech the model stopped short of is
+decoded again from where it stopped, in that window's language.
+Last, times go back to the original timeline (``Packed.restore``, words
+too) and the loop guard (engines/guards.py) drops what Whisper wrote while
+looping. A file's language is the one spoken longest; a segment in another
+says which (``Segment.language``). With ``task: translate`` that is still the
+language spoken (the source of the English text): Whisper's translate needs it.
 
 Files given together share the engine's batches, and a file's transcript is
 the same alone or in company: the rounds are per file, and an engine's
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING
 from ..errors import EngineError
 from ..vad import Packed, Span, pack, speech_spans, speech_windows
 from .guards import drop_loops
-from .languages import span_languages
+from .spoken_languages import span_languages
 from .windows import Job, WindowJob, decode_windows_many
 
 if TYPE_CHECKING:

@@ -106,9 +106,9 @@ def config_block(*, model: str, language: str, conventions: Conventions | None =
     """The ``asr:`` block ``init`` appends: the model, the language, and what the defaults miss on this site."""
     found = conventions or Conventions()
     if language != "auto" and found.language == language and found.language_from:
-        why = f"from {_one_line(found.language_from)}; a Whisper language code, or auto to detect it per file"
+        why = f"from {_one_line(found.language_from)}; a Whisper language code, or auto to detect it per speech window"
     elif language != "auto":
-        why = "a Whisper language code, or auto to detect it per file"
+        why = "a Whisper language code, or auto to detect it per speech window"
     else:
         ui = f" ({_one_line(found.ui_language)} is the language of the site's pages, not necessarily its audio's)" if found.ui_language else ""
         why = f"no podcast language declared: detected per file{ui}; or a code such as en"

@@ -62,7 +62,7 @@ def test_podcast_file_and_en_au_need_only_the_language(tmp_path: Path) -> None:
     result = init_site(site)
     assert appended(site, config) == (
         BLOCK_HEAD
-        + "  language: en  # from podcast.language: en-AU; a Whisper language code, or auto to detect it per file\n"
+        + "  language: en  # from podcast.language: en-AU; a Whisper language code, or auto to detect it per speech window\n"
         + FORMATS
     )  # no audio_keys, audio_dirs or include: the defaults find this site's audio
     settings = load_settings(site)
@@ -132,7 +132,7 @@ def test_a_custom_audio_key_is_added_and_then_links_the_audio(tmp_path: Path) ->
     result = init_site(site)
     assert appended(site, config) == (
         BLOCK_HEAD
-        + "  language: en  # from language: en; a Whisper language code, or auto to detect it per file\n"
+        + "  language: en  # from language: en; a Whisper language code, or auto to detect it per speech window\n"
         + "  audio_keys: [sermon_audio]  # front matter keys naming audio on this site, besides the built-in ones\n"
         + FORMATS
     )
@@ -155,7 +155,7 @@ def test_a_folder_of_bare_file_names_is_added_as_an_audio_dir(tmp_path: Path) ->
     init_site(site)
     assert appended(site, config) == (
         BLOCK_HEAD
-        + "  language: en  # from podcast_lang: en; a Whisper language code, or auto to detect it per file\n"
+        + "  language: en  # from podcast_lang: en; a Whisper language code, or auto to detect it per speech window\n"
         + "  audio_dirs: [recordings, recordings/2024]  # where its bare file names (file: ep1.mp3) are, besides the usual folders\n"
         + FORMATS
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jekyll_asr.errors import ConfigError
 from jekyll_asr.transcript import Segment, Transcript, Turn, Word
@@ -75,3 +77,31 @@ def test_renames_come_from_the_corrections_file(tmp_path):
     path.write_text("speakers: [Carol]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="speakers: \\{Speaker 2: Carol\\}"):
         load_speaker_renames(path)
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 10), st.sampled_from("abc")), min_size=1, max_size=30),
+    st.floats(0, 120),
+    st.floats(0, 3),
+)
+def test_speaker_at_by_bisection_agrees_with_a_scan_of_every_turn(raw, start, length):
+    """The reach index finds what comparing the word with every turn finds (turns may overlap)."""
+    turns = [Turn(round(a, 3), round(a + d, 3), who) for a, d, who in raw]
+    end = start + length
+
+    def scan() -> str:
+        best = max(turns, key=lambda t: (min(end, t.end) - max(start, t.start), -t.start))
+        if min(end, best.end) - max(start, best.start) > 0:
+            return best.speaker
+        middle = (start + end) / 2
+        return min(turns, key=lambda t: (max(t.start - middle, middle - t.end, 0.0), t.start)).speaker
+
+    found = speaker_at(start, end, turns)
+    overlapping = [t for t in turns if min(end, t.end) - max(start, t.start) > 0]
+    if overlapping:  # the most overlapping turn (of equal ones, either)
+        most = {t.speaker: max(min(end, u.end) - max(start, u.start) for u in turns if u.speaker == t.speaker) for t in turns}
+        assert most[found] == most[scan()] == max(most.values())
+    else:  # no overlap: the nearest turn by distance (ties may pick either of equally near turns)
+        middle = (start + end) / 2
+        distance = {t.speaker: min(max(u.start - middle, middle - u.end, 0.0) for u in turns if u.speaker == t.speaker) for t in turns}
+        assert distance[found] == min(distance.values())

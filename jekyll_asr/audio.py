@@ -99,21 +99,26 @@ def decode_channels(path: Path) -> NDArray[np.float32]:
     import numpy as np
 
     path = Path(path)
-    _check_readable(path)
-    _check_wav(path)
-    _check_ogg(path)
-    import av
-
-    try:
-        container = av.open(str(path))
-    except av.FFmpegError as exc:
-        raise AudioError(f"{path}: {_open_failure(path, exc)}") from exc
+    container = _opened(path)
     stats = _DecodeStats()
     with container:
         blocks = list(_decoded(path, container, stats, planar=True))
     samples = np.concatenate(blocks, axis=1) if blocks else np.zeros((1, 0), dtype=np.float32)
     _check_decoded(path, samples.shape[1] / SAMPLE_RATE, stats)
     return samples
+
+
+def _opened(path: Path) -> InputContainer:
+    """The container of ``path`` after the checks that need no decoding; AudioError saying why not."""
+    _check_readable(path)
+    _check_wav(path)
+    _check_ogg(path)
+    import av
+
+    try:
+        return av.open(str(path))
+    except av.FFmpegError as exc:
+        raise AudioError(f"{path}: {_open_failure(path, exc)}") from exc
 
 
 def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[NDArray[np.float32]]:
@@ -129,15 +134,7 @@ def decode_chunks(path: Path, *, seconds: float = 600.0) -> Iterator[NDArray[np.
     if size <= 0:
         raise ValueError(f"seconds must be positive, not {seconds}")
     path = Path(path)
-    _check_readable(path)
-    _check_wav(path)
-    _check_ogg(path)
-    import av
-
-    try:
-        container = av.open(str(path))
-    except av.FFmpegError as exc:
-        raise AudioError(f"{path}: {_open_failure(path, exc)}") from exc
+    container = _opened(path)
     pending: list[NDArray[np.float32]] = []
     pending_len = total = 0
     stats = _DecodeStats()

@@ -48,3 +48,14 @@ def built_site(tmp_path: Path) -> Path:
     report = render_site(site)
     assert report.failed == [] and report.outputs
     return site
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    """Headless Chromium driven over the DevTools protocol (tests/test_jekyll.Chromium)."""
+    pytest.importorskip("websocket", reason="pip install websocket-client")
+    from .test_jekyll import Chromium, need
+
+    chromium = Chromium(need("chromium"), tmp_path / "profile")
+    yield chromium
+    chromium.close()

@@ -30,3 +30,17 @@ asr:
   model: tiny.en
   language: en
 """
+
+
+def write_wav(path: Path, samples: object) -> None:
+    """16 kHz mono 16-bit WAV of float samples in [-1, 1] (audio a test builds from fixtures)."""
+    import wave
+
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(np.asarray(samples), -1, 1) * 32767).astype("<i2").tobytes())

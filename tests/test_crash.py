@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from jekyll_asr.config import load_settings
 from jekyll_asr.gc import collect_garbage
 
 from .integrity import cache_entries, check_site_files, cli, popen_build, report, snapshot
-from .sitefactory import FIXTURES, Fixture, make_site
+from .sitefactory import FIXTURES, Fixture, make_site, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -194,12 +193,7 @@ def _long_audio(path: Path, repeats: int = 2) -> None:
 
     from jekyll_asr.audio import decode
 
-    samples = np.tile(decode(FIXTURES / "episode-12.mp3"), repeats)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    write_wav(path, np.tile(decode(FIXTURES / "episode-12.mp3"), repeats))
 
 
 def test_killed_while_transcribing_then_rerun_finishes(tmp_path: Path) -> None:

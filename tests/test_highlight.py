@@ -23,7 +23,7 @@ from jekyll_asr.turns import assign_speakers
 from jekyll_asr.writers import RenderContext, markdown, vtt
 from jekyll_asr.writers.markdown import template_dirs
 
-from .test_jekyll import Chromium, _RangeHandler, need
+from .test_jekyll import Chromium, _RangeHandler
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NAMES = {"1": "Alice", "2": "Bob & Co"}
@@ -74,14 +74,6 @@ def served_page(tmp_path: Path):
     server.server_close()
 
 
-@pytest.fixture
-def chromium(tmp_path: Path):
-    pytest.importorskip("websocket", reason="pip install websocket-client")
-    browser = Chromium(need("chromium"), tmp_path / "profile")
-    yield browser
-    browser.close()
-
-
 # Sets currentTime, waits for "seeked", and reads back the highlighted words.
 AT = """new Promise(resolve => {
   const audio = document.querySelector('audio');
@@ -126,34 +118,34 @@ def word_at(t: Transcript, text: str) -> tuple[float, float]:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_words_light_up_as_time_moves_and_a_click_seeks(served_page, chromium: Chromium) -> None:
+def test_words_light_up_as_time_moves_and_a_click_seeks(served_page, browser: Chromium) -> None:
     url, t = served_page
-    chromium.open(url)
-    assert chromium.evaluate("document.querySelectorAll('.asr-w').length") == sum(len(s.text.split()) for s in t.segments)
+    browser.open(url)
+    assert browser.evaluate("document.querySelectorAll('.asr-w').length") == sum(len(s.text.split()) for s in t.segments)
     for text in ("accessibility.", "cached", "privacy,"):
         start, end = word_at(t, text)
-        assert chromium.evaluate(AT % ((start + end) / 2))["now"] == [text]
+        assert browser.evaluate(AT % ((start + end) / 2))["now"] == [text]
     last = t.segments[-1]  # no word times: its words light up together
-    assert chromium.evaluate(AT % ((last.start + last.end) / 2))["now"] == last.text.split()
-    seen = chromium.evaluate(PLAYING)
+    assert browser.evaluate(AT % ((last.start + last.end) / 2))["now"] == last.text.split()
+    seen = browser.evaluate(PLAYING)
     assert isinstance(seen, list) and len(seen) >= 5, seen
     assert all(s["start"] <= s["t"] + 0.3 for s in seen)  # the lit word is the one being spoken
     assert len({s["word"] for s in seen}) >= 3  # it moves along
-    click = chromium.evaluate(CLICK_WORD % json.dumps("speed."))
+    click = browser.evaluate(CLICK_WORD % json.dumps("speed."))
     assert click["start"] == pytest.approx(word_at(t, "speed.")[0], abs=0.011)
     assert click["now"] == pytest.approx(click["start"], abs=0.5)
-    assert chromium.evaluate("document.querySelectorAll('.asr-speaker').length") == 5
-    assert chromium.errors() == []
+    assert browser.evaluate("document.querySelectorAll('.asr-speaker').length") == 5
+    assert browser.errors() == []
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_chromium_reads_the_voice_of_every_caption(served_page, chromium: Chromium) -> None:
+def test_chromium_reads_the_voice_of_every_caption(served_page, browser: Chromium) -> None:
     url, _ = served_page
-    chromium.open(url)
-    cues = chromium.evaluate(VOICES)
+    browser.open(url)
+    cues = browser.evaluate(VOICES)
     assert cues and all(c["text"].startswith(("<v Alice>", "<v Bob &amp; Co>")) for c in cues)
     assert {c["title"] for c in cues} == {"Alice", "Bob & Co"}
-    caption = chromium.evaluate(AT % 1.0 + ".then(() => new Promise(r => setTimeout(() => r(document.querySelector('.asr-caption').textContent), 300)))")
+    caption = browser.evaluate(AT % 1.0 + ".then(() => new Promise(r => setTimeout(() => r(document.querySelector('.asr-caption').textContent), 300)))")
     assert caption.startswith("Alice: Hello")
-    assert chromium.errors() == []
+    assert browser.errors() == []

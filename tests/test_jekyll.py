@@ -248,14 +248,6 @@ class Chromium:
         self.log.close()
 
 
-@pytest.fixture
-def browser(tmp_path: Path):
-    pytest.importorskip("websocket", reason="pip install websocket-client")
-    chromium = Chromium(need("chromium"), tmp_path / "profile")
-    yield chromium
-    chromium.close()
-
-
 # Resolves once the page's captions track has loaded (readyState 2) or failed (3).
 TRACK_LOADED = """new Promise(resolve => {
   const track = document.querySelector('audio track');

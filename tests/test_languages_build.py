@@ -7,10 +7,8 @@ this project), cut out here so the episode is German only.
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from jekyll_asr.audio import decode
@@ -19,7 +17,7 @@ from jekyll_asr.config import load_settings
 from jekyll_asr.frontmatter import split
 from jekyll_asr.state import site_state
 
-from .sitefactory import FIXTURES, Fixture, make_site
+from .sitefactory import FIXTURES, Fixture, make_site, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +30,6 @@ def managed(site: Path, post: str) -> dict:
     fm, _ = split((site / post).read_text())
     assert fm is not None
     return fm.data["transcript"]
-
-
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def test_a_german_episode_gets_an_english_caption_track(tmp_path: Path) -> None:

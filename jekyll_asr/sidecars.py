@@ -8,6 +8,7 @@ translation on for an archive never transcribes its words again.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,8 +57,8 @@ def decide_turns(plan: RenderPlan, turns_cache: TurnsCache, diarizer: str) -> Tu
     if not plan.speakers.wanted:
         return TurnsDecision()
     key = _turns_key(diarizer, plan.speakers.key())
-    path = turns_cache.path_for(plan.audio.sha256, key)
-    return TurnsDecision(True, key, path if path.exists() else None)
+    where = os.path.join(turns_cache.cache_root, turns_cache.relative(plan.audio.sha256, key))  # strings: one stat per file on a no-op build
+    return TurnsDecision(True, key, Path(where) if os.path.exists(where) else None)
 
 
 def read_turns(turns: TurnsDecision, turns_cache: TurnsCache, sha: str) -> TurnsDecision:

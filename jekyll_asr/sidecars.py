@@ -117,7 +117,8 @@ def settle_translation(translation: TranslationDecision, decision: CacheDecision
     if language in {"en", "und"} or not words:
         return TranslationDecision()
     if decision.entry is not None and translation.path is not None and translation.ident is not None:
-        return replace(translation, entry=cache.get_at(translation.path, translation.ident[0]))
+        entry = cache.get_at(translation.path, translation.ident[0])  # damaged: translated again
+        return replace(translation, entry=entry, path=None if entry is None else translation.path)
     return translation
 
 

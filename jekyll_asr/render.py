@@ -190,7 +190,7 @@ def speaking(settings: Settings, plan: RenderPlan, transcript: Transcript, turns
     labels = list(dict.fromkeys(s.speaker for s in assigned.segments if s.speaker is not None))
     if not labels:
         return assigned, {}
-    return assigned, speaker_names(labels, plan.speakers.names, load_speaker_renames(renames_file))
+    return assigned, speaker_names(labels, plan.speakers.names_for(len(labels)), load_speaker_renames(renames_file))
 
 
 def render_context(

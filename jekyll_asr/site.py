@@ -151,6 +151,17 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
     }
 
 
+def _english_only_warning(settings: Settings, rel: Path, language: str | None, scan: Scan) -> None:
+    """A post in another language under an English-only model: its words would be English invented from it."""
+    if language in (None, "en") or not settings.model.rstrip("/").endswith(".en"):
+        return
+    message = (
+        f"its language is {language!r}, but model {settings.model!r} transcribes English only: it is transcribed as English; "
+        "set asr.model to a multilingual model (base, or openai/whisper-large-v3-turbo)"
+    )
+    scan.warnings.append(Problem(rel, message))
+
+
 def _resolve_tracks(
     resolver: Resolver, rel: Path, tracks: list[list[str | None]], is_audio: Callable[[Path], bool], scan: Scan
 ) -> tuple[tuple[str, str | None], ...]:
@@ -220,6 +231,7 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
             continue
         if info.get("managed") is not None:
             scan.managed[rel.as_posix()] = info["managed"]
+        _english_only_warning(settings, rel, info.get("language"), scan)
         refs = [Reference(r[0], r[1], bool(r[2]), int(r[3]), bool(r[4])) for r in info["refs"]]
         tracks = _resolve_tracks(resolver, rel, info.get("tracks") or [], is_audio, scan)
         recordings = _resolve_all(resolver, rel, refs, is_audio, scan) if refs else ()

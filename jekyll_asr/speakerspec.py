@@ -3,12 +3,16 @@
 The site sets ``speakers: auto`` (find how many), ``off``, or a number in its
 ``asr:`` block; a post may override it with ``speakers:`` in its own front
 matter, either the same values or the names (``speakers: [Alice, Bob]``),
-which also fixes the count. Without ``speakers:``, the keys podcast themes use
-for who is on the show (``hosts``, ``host``, ``guests``, ``guest``) name the
-voices; from those the count is taken only when they name two or more (a
-theme often lists the host alone, and the guest still speaks). Names are given
-to the voices in order of first appearance; the diarization's cache key holds
-the count, never the names, so renaming costs nothing.
+which the author wrote for this purpose: they fix the count and name the
+voices in order of first appearance. The keys podcast themes use for who is
+on the show (``hosts``, ``host``, ``guests``, ``guest``) are rosters, not
+speaking orders: real sites list Twitter handles, guest-page slugs, or a host
+the theme keeps elsewhere. Their names are used only when they look like
+names (a capital or a space: "Nic Steenhout", not ``robert-jolly``) and
+exactly as many voices were found; otherwise the voices are "Speaker 1",
+"Speaker 2" (never a guess presented as fact), and they never fix the count.
+The diarization's cache key holds the count, never the names, so renaming
+costs nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ def _names(value: Any) -> list[str]:
     return out
 
 
+def _looks_like_name(name: str) -> bool:
+    """A display name, not a handle or a slug (``@carleecomm``, ``dhh``, ``robert-jolly``)."""
+    return not name.startswith("@") and (" " in name or any(c.isupper() for c in name))
+
+
 def from_front_matter(data: Mapping[str, Any]) -> dict[str, Any] | None:
     """What a post says about its speakers, JSON-able for the document memo (None: nothing).
 
@@ -61,7 +70,7 @@ def from_front_matter(data: Mapping[str, Any]) -> dict[str, Any] | None:
         with contextlib.suppress(ValueError):  # a theme's own use of the key (free text): not ours to refuse
             out["setting"] = speakers_setting(own)
     if "names" not in out:
-        names = [n for key in NAME_KEYS if key in data for n in _names(data[key])]
+        names = [n for key in NAME_KEYS if key in data for n in _names(data[key]) if _looks_like_name(n)]
         if names:
             out["names"], out["fixed"] = list(dict.fromkeys(names)), False
     return out or None
@@ -73,6 +82,11 @@ class SpeakerSpec:
 
     setting: str | int = "auto"
     names: tuple[str, ...] = ()
+    sure: bool = False  # the names are the post's own `speakers:` (else a theme's roster: used only when the count matches)
+
+    def names_for(self, voices: int) -> tuple[str, ...]:
+        """The names to give ``voices`` voices in order of first appearance (empty: "Speaker N")."""
+        return self.names if self.sure or len(self.names) == voices else ()
 
     @property
     def count(self) -> int | None:
@@ -95,10 +109,10 @@ def spec_for(site_setting: str | int, posts: list[dict[str, Any] | None]) -> Spe
     for info in posts:
         if not info:
             continue
-        names = tuple(info.get("names") or ())
+        names, sure = tuple(info.get("names") or ()), bool(info.get("fixed"))
         if "setting" in info:
             setting = info["setting"]
-        elif names and setting != "off" and (info.get("fixed") or len(names) >= 2):  # noqa: PLR2004
+        elif names and sure and setting != "off":
             setting = len(names)
-        return SpeakerSpec(setting, names)
+        return SpeakerSpec(setting, names, sure)
     return SpeakerSpec(setting)

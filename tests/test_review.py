@@ -91,8 +91,17 @@ def test_review_reads_a_cache_entry_and_explains_an_old_one(tmp_path, capsys):
 def test_review_of_an_unknown_file_says_what_to_do(tmp_path, capsys):
     site, _ = seeded(tmp_path, episode())
     assert main(["review", "assets/audio/nothing.mp3", str(site)]) == 2
-    assert "not one of the site's audio files" in capsys.readouterr().err
+    assert "neither one of the site's audio files nor a post" in capsys.readouterr().err
     assert main(["review", "x.mp3", str(site), "--below", "2"]) == 2
+
+
+def test_review_takes_the_post_that_uses_the_audio(tmp_path, capsys):
+    site, _ = seeded(tmp_path, episode())
+    assert main(["review", "_posts/2026-01-01-twelve.md", str(site), "--below", "0.3"]) == 0
+    assert any(line.startswith("00:00  0.13  Hello") for line in capsys.readouterr().out.splitlines())
+    empty, _ = seeded(tmp_path / "empty", Transcript((), "en", 2, "tiny.en", "e"))
+    assert main(["review", "_posts/2026-01-01-twelve.md", str(empty)]) == 0
+    assert "no words (no speech was detected)" in capsys.readouterr().out
 
 
 def test_rttm_has_one_speaker_line_per_segment():

@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     transcript, where = _reviewed(settings, args.file)
     found = doubts(transcript, args.below)
+    if transcript.is_empty:
+        print(f"{args.file}: the transcript has no words (no speech was detected)")
+        return 0
     if not any(w.probability is not None for s in transcript.segments for w in s.words):
         print(f"{args.file}: this transcript has no word probabilities (made before they were kept, or by an engine without them)")
         return 0
@@ -124,8 +127,8 @@ def _cached(settings: Settings, file: str) -> tuple[RenderPlan, CacheEntry]:
     plan = make_plan(settings, store=store, site_audio=site_audio, plans=plans, render=False)
     wanted = {file.lstrip("/"), _site_relative(settings, file)}
     for recording in plan.recordings:
-        keys = {recording.plan.audio.key, *(e.key for e in recording.plan.encodings)}
-        if not keys & wanted:
+        keys = {recording.plan.audio.key, *(e.key for e in recording.plan.encodings), *(u.as_posix() for u in recording.plan.users)}
+        if not keys & wanted:  # an audio file, one of its encodings, or a post that uses it
             continue
         decision = recording.cache
         entry = decision.entry
@@ -133,9 +136,9 @@ def _cached(settings: Settings, file: str) -> tuple[RenderPlan, CacheEntry]:
             cache = store.cache()
             entry = cache.get_at(cache.root / decision.in_use[0], recording.plan.audio.sha256, report=False)
         if entry is None:
-            raise UsageError(f"{file} has no transcript yet: run `jekyll-asr build` first")
+            raise UsageError(f"{file} has no transcript for these settings (model {settings.model}): build it, or pass the --model it was built with")
         return recording.plan, entry
-    raise UsageError(f"{file}: not one of the site's audio files (see `jekyll-asr status {settings.site}`)")
+    raise UsageError(f"{file}: neither one of the site's audio files nor a post that uses one (see `jekyll-asr status {settings.site}`)")
 
 
 def _site_relative(settings: Settings, file: str) -> str:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def planned_paths(settings: Settings, plan: RenderPlan) -> list[str]:
     """The files a recording's outputs would have (empty when its name cannot be used)."""
     try:
-        return list(output_paths(settings, plan.slug).values())
+        return list(output_paths(settings, plan.slug, translate=plan.translates(settings)).values())
     except JekyllAsrError:
         return []
 

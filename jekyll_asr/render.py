@@ -51,7 +51,12 @@ class RenderPlan:
     # speaker (the name given with the track, else the posts' ``speakers:``); ``audio`` is not transcribed.
     tracks: tuple[tuple[AudioFile, str | None], ...] = ()
 
+    translate: bool | None = None  # a post's own `translate:` (None: the site's)
     task: str | None = None  # "translate": this plan makes the English caption track (None: the site's task)
+
+    def translates(self, settings: Settings) -> bool:
+        """Whether this recording gets an English caption track: its posts say, else the site."""
+        return settings.translate if self.translate is None else self.translate
 
     def options(self) -> tuple[str | None, str | None, str | None]:
         """What, besides the site's settings, changes this recording's words: (prompt, language, task)."""
@@ -135,9 +140,11 @@ def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Doc
             speakers = SpeakerSpec("off", speakers.names)
         # A post's language overrides the site's; an English-only model hears English whatever a post says.
         language = None if settings.model.endswith(".en") else next((d.language for d in users if d.language), None)
+        translate = None if settings.model.endswith(".en") else next((d.translate for d in users if d.translate is not None), None)
         plans.append(
             RenderPlan(
-                chosen, slugs[chosen.key], tuple(d.path for d in users), tuple(terms), prompt_text(glossary), encodings, speakers, language, tracks
+                chosen, slugs[chosen.key], tuple(d.path for d in users), tuple(terms), prompt_text(glossary), encodings, speakers, language, tracks,
+                translate,
             )
         )
     return plans
@@ -150,7 +157,7 @@ def site_url(settings: Settings, rel: str) -> str:
     return quote(f"{settings.baseurl}/{PurePosixPath(rel).as_posix().lstrip('/')}", safe="/~!$&'()*+,;=:@")
 
 
-def output_paths(settings: Settings, slug: str) -> dict[str, str]:
+def output_paths(settings: Settings, slug: str, *, translate: bool | None = None) -> dict[str, str]:
     """Format name -> site-relative path of its file, for the configured formats."""
     from .writers import WRITERS
 
@@ -162,7 +169,7 @@ def output_paths(settings: Settings, slug: str) -> dict[str, str]:
         if "/" in slug or slug.startswith("."):
             raise PathError(f"output name {slug!r} would escape {folder}")
         out[fmt] = rel
-    if settings.translate:  # the English caption track beside the original
+    if settings.translate if translate is None else translate:  # the English caption track beside the original
         out["translation"] = f"{settings.captions_dir.rstrip('/')}/{slug}.en.vtt"
     return out
 
@@ -205,7 +212,7 @@ def render_context(
     corrections = load_corrections(settings.site / settings.corrections_dir / f"{plan.slug}.yml")
     spoken, names = speaking(settings, plan, entry.transcript, turns)
     transcript = apply(spoken, Glossary.from_config(list(plan.glossary)), corrections)
-    paths = output_paths(settings, plan.slug)
+    paths = output_paths(settings, plan.slug, translate=plan.translates(settings))
     captions = {fmt: site_url(settings, rel) for fmt, rel in paths.items() if fmt != "md"}
     title = tags.title or plan.audio.path.stem
     return RenderContext(
@@ -234,7 +241,7 @@ def render_outputs(
 
     ctx = render_context(settings, plan, entry, turns, translation=translation)
     files = {}
-    for fmt, rel in output_paths(settings, plan.slug).items():
+    for fmt, rel in output_paths(settings, plan.slug, translate=plan.translates(settings)).items():
         writer = WRITERS[FORMAT_WRITERS[fmt]]
         applies = getattr(writer, "applies", None)
         if applies is not None and not applies(ctx):
@@ -252,7 +259,7 @@ def managed_value(
     transcript = entry.transcript
     _, names = speaking(settings, plan, transcript, turns)
     tags = clean_tags(entry.tags)
-    paths = output_paths(settings, plan.slug)
+    paths = output_paths(settings, plan.slug, translate=plan.translates(settings))
     value: dict[str, Any] = {}
     if "md" in paths:
         include = paths["md"]

@@ -96,7 +96,7 @@ def settle_turns(turns: TurnsDecision, decision: CacheDecision) -> TurnsDecision
 def decide_translation(settings: Settings, plan: RenderPlan, *, cache: TranscriptCache, keys: _Keys, engine: str, refresh: bool) -> TranslationDecision:
     """Where the English caption track is (or will be) stored: one stat. The source language is
     detected again by the translating run, so the key does not wait for the transcript."""
-    if not settings.translate or plan.tracks or settings.task == "translate":
+    if not plan.translates(settings) or plan.tracks or settings.task == "translate":
         return TranslationDecision()
     words, key = keys.get(engine, plan.prompt, plan.language, "translate")
     path = cache.find(plan.audio.sha256, key, words, compatible=not refresh)

@@ -31,7 +31,7 @@ from .resolver import Resolver, Target, is_lfs_pointer, resolve_reference
 from .speakerspec import from_front_matter
 
 __all__ = ["Document", "Problem", "Resolver", "Target", "document_file", "is_lfs_pointer", "resolve_reference", "scan_site_documents", "tool_value"]
-MEMO_FORMAT = 4  # what read_document keeps for a document; a change re-reads every document
+MEMO_FORMAT = 5  # what read_document keeps for a document; a change re-reads every document
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".mkd", ".mkdn", ".html", ".htm", ".textile"}
 # Underscore folders that hold documents; every other `_x` folder is Jekyll's own.
@@ -55,6 +55,7 @@ class Document:
     speakers: dict[str, Any] | None = None  # what its front matter says about speakers (speakerspec.from_front_matter)
     language: str | None = None  # its own `language:`/`lang:`, overriding the site's
     tracks: tuple[tuple[str, str | None], ...] = ()  # one file per voice (key, speaker name): the words come from these
+    translate: bool | None = None  # its own `translate:` (an English caption track), overriding the site's
 
     @property
     def audio(self) -> tuple[str, ...]:
@@ -148,18 +149,21 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
         "speakers": speakers,
         "language": post_language(fm.data),
         "tracks": tracks,
+        "translate": fm.data["translate"] if isinstance(fm.data.get("translate"), bool) else None,
     }
 
 
-def _english_only_warning(settings: Settings, rel: Path, language: str | None, scan: Scan) -> None:
-    """A post in another language under an English-only model: its words would be English invented from it."""
-    if language in (None, "en") or not settings.model.rstrip("/").endswith(".en"):
+def _english_only_warning(settings: Settings, rel: Path, info: dict[str, Any], scan: Scan) -> None:
+    """A post asking for another language (or a translation) under an English-only model: not silently ignored."""
+    if not settings.model.rstrip("/").endswith(".en"):
         return
-    message = (
-        f"its language is {language!r}, but model {settings.model!r} transcribes English only: it is transcribed as English; "
-        "set asr.model to a multilingual model (base, or openai/whisper-large-v3-turbo)"
-    )
-    scan.warnings.append(Problem(rel, message))
+    fix = "set asr.model to a multilingual model (base, or openai/whisper-large-v3-turbo)"
+    language = info.get("language")
+    if language not in (None, "en"):
+        message = f"its language is {language!r}, but model {settings.model!r} transcribes English only: it is transcribed as English; {fix}"
+        scan.warnings.append(Problem(rel, message))
+    if info.get("translate"):
+        scan.warnings.append(Problem(rel, f"translate: true, but model {settings.model!r} knows English only and cannot translate; {fix}"))
 
 
 def _resolve_tracks(
@@ -231,7 +235,7 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
             continue
         if info.get("managed") is not None:
             scan.managed[rel.as_posix()] = info["managed"]
-        _english_only_warning(settings, rel, info.get("language"), scan)
+        _english_only_warning(settings, rel, info, scan)
         refs = [Reference(r[0], r[1], bool(r[2]), int(r[3]), bool(r[4])) for r in info["refs"]]
         tracks = _resolve_tracks(resolver, rel, info.get("tracks") or [], is_audio, scan)
         recordings = _resolve_all(resolver, rel, refs, is_audio, scan) if refs else ()
@@ -241,7 +245,7 @@ def scan_site_documents(settings: Settings, is_audio: Callable[[Path], bool], me
             name = document_slug(PurePosixPath(rel.as_posix()), info.get("slug"))
             doc = Document(
                 rel, recordings, tuple(info.get("glossary") or ()), info.get("managed"), tuple(info.get("user_keys") or ()), name,
-                info.get("speakers"), info.get("language"), tracks,
+                info.get("speakers"), info.get("language"), tracks, info.get("translate"),
             )
             scan.documents.append(doc)
             for key in (*doc.audio, *(k for k, _ in tracks)):

@@ -72,3 +72,23 @@ def test_a_post_naming_the_language_it_was_detected_in_is_not_transcribed_again(
     report = quiet(site)  # the author says German: transcribed in German, as asked
     assert report.transcribed == ["audio/welcome.wav"]
     assert managed(site, "_posts/2026-01-01-w.md")["language"] == "de"
+
+
+def test_a_post_asks_for_its_own_english_track(tmp_path: Path) -> None:
+    """``translate:`` in one post's front matter, the site's left off: only that episode is translated."""
+    site = make_site(
+        tmp_path,
+        {
+            "_config.yml": "title: T\nasr:\n  model: base\n  speakers: off\n  formats: [vtt]\n",
+            "_posts/2026-01-01-eins.md": "---\ntitle: Eins\ntranslate: true\naudio: /audio/eins.wav\n---\n",
+            "_posts/2026-01-02-zwei.md": "---\ntitle: Zwei\naudio: /audio/zwei.wav\n---\n",
+        },
+    )
+    german = decode(FIXTURES / "bilingual-en-de.mp3")[int(11.5 * 16000) :]
+    write_wav(site / "audio/eins.wav", german)
+    write_wav(site / "audio/zwei.wav", german[: len(german) - 1600])  # other bytes, same speech
+    report = quiet(site)
+    assert report.failed == [] and report.translated == ["audio/eins.wav"]
+    assert (site / "assets/transcripts/eins.en.vtt").is_file() and not (site / "assets/transcripts/zwei.en.vtt").exists()
+    assert "translation" in managed(site, "_posts/2026-01-01-eins.md")["files"]
+    assert "translation" not in managed(site, "_posts/2026-01-02-zwei.md")["files"]

@@ -191,10 +191,10 @@ def speaking(settings: Settings, plan: RenderPlan, transcript: Transcript, turns
         return transcript, {s.speaker: names[s.speaker] for s in transcript.segments if s.speaker in names}
     if turns is None or not turns.turns:
         return transcript, {}
-    from .turns import assign_speakers, speaker_names
+    from .turns import assign_speakers, by_first_turn, speaker_names
 
     assigned = assign_speakers(transcript, turns.turns)
-    labels = list(dict.fromkeys(s.speaker for s in assigned.segments if s.speaker is not None))
+    labels = by_first_turn(list(dict.fromkeys(s.speaker for s in assigned.segments if s.speaker is not None)), turns.turns)
     if not labels:
         return assigned, {}
     return assigned, speaker_names(labels, plan.speakers.names_for(len(labels)), load_speaker_renames(renames_file))

@@ -90,6 +90,23 @@ def assign_speakers(transcript: Transcript, turns: Sequence[Turn]) -> Transcript
     return replace(transcript, segments=tuple(segments))
 
 
+FIRST_TURN_S = 2.0  # a turn this long starts a voice's part; a shorter one may be an interjection ("Hello?")
+
+
+def by_first_turn(labels: Sequence[str], turns: Sequence[Turn], min_s: float = FIRST_TURN_S) -> list[str]:
+    """``labels`` ordered by their first turn of at least ``min_s`` seconds, else by first appearance.
+
+    Names are given in this order ("Speaker 1" is the first to really speak): a guest's
+    one-word "hello" over the host's opening must not take the host's name.
+    """
+    first: dict[str, float] = {}
+    for turn in sorted(turns, key=lambda t: t.start):
+        if turn.end - turn.start >= min_s and turn.speaker not in first:
+            first[turn.speaker] = turn.start
+    rank = {label: number for number, label in enumerate(labels)}
+    return sorted(labels, key=lambda label: (label not in first, first.get(label, 0.0), rank[label]))
+
+
 def labels_in_order(transcript: Transcript) -> list[str]:
     """Speaker labels in order of first appearance (segments with text only)."""
     return list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None and s.text.strip()))

@@ -105,3 +105,12 @@ def test_speaker_at_by_bisection_agrees_with_a_scan_of_every_turn(raw, start, le
         middle = (start + end) / 2
         distance = {t.speaker: min(max(u.start - middle, middle - u.end, 0.0) for u in turns if u.speaker == t.speaker) for t in turns}
         assert distance[found] == min(distance.values())
+
+
+def test_names_follow_the_first_real_turn_not_an_interjection():
+    from jekyll_asr.turns import by_first_turn
+
+    turns = [Turn(0.0, 0.8, "2"), Turn(0.8, 9.0, "1"), Turn(9.0, 15.0, "2")]  # "Hello?" from the guest, then the host's opening
+    assert by_first_turn(["2", "1"], turns) == ["1", "2"]
+    assert speaker_names(by_first_turn(["2", "1"], turns), ["Host", "Guest"], {}) == {"1": "Host", "2": "Guest"}
+    assert by_first_turn(["a", "b"], [Turn(0, 1, "a"), Turn(1, 2, "b")]) == ["a", "b"]  # no long turn: first appearance

@@ -66,7 +66,7 @@ def loose_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _checksum(body: dict[str, Any]) -> str:
+def checksum(body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -104,7 +104,7 @@ class TranscriptCache:
         wanted = loose_settings(settings)
         for path in self.entries_of(audio_sha256):
             try:
-                data = _parse(path)  # checked by ``get_at`` once chosen, which says why it is refused
+                data = parse_json_file(path)  # checked by ``get_at`` once chosen, which says why it is refused
             except (OSError, InvalidEntry):
                 continue
             if isinstance(data.get("settings"), dict) and loose_settings(data["settings"]) == wanted:
@@ -168,7 +168,7 @@ class TranscriptCache:
             check_entry(body)
         except InvalidEntry as exc:  # stored, it would be refused and transcribed again on every build
             raise CacheError(f"the transcript cannot be stored: {exc}") from exc
-        body["checksum"] = _checksum(body)
+        body["checksum"] = checksum(body)
         path = self.path_for(audio_sha256, key)
         atomic_write(path, _dumps(body))
         return path
@@ -205,19 +205,22 @@ def _dumps(body: dict[str, Any]) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     """The entry at ``path``, read, checksummed and checked; InvalidEntry says why not."""
-    data = _parse(path)
-    if data.get("checksum") != _checksum({k: v for k, v in data.items() if k != "checksum"}):
+    data = parse_json_file(path)
+    if data.get("checksum") != checksum({k: v for k, v in data.items() if k != "checksum"}):
         raise InvalidEntry("its checksum does not match its contents (damaged)")
     check_entry(data)
     return data
 
 
-def _parse(path: Path) -> dict[str, Any]:
-    """The JSON object at ``path``, read only when it is of an entry's size."""
+def parse_json_file(path: Path, *, limit: int = MAX_ENTRY_BYTES) -> dict[str, Any]:
+    """The JSON object at ``path``, read only when it is of an entry's size (``limit`` bytes at most).
+
+    The one reader of the cache's files: transcripts here, speaker turns in turnstore.py.
+    """
     try:
         size = path.stat().st_size
-        if size > MAX_ENTRY_BYTES:
-            raise InvalidEntry(f"too large ({size:,} bytes; an entry is at most {MAX_ENTRY_BYTES:,})")
+        if size > limit:
+            raise InvalidEntry(f"too large ({size:,} bytes; an entry is at most {limit:,})")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise
@@ -259,7 +262,7 @@ def _check_transcript(transcript: Any) -> None:
     language = transcript.get("language")
     if not isinstance(language, str) or not _LANGUAGE.fullmatch(language):
         raise InvalidEntry(f"language {_shown(language)} is not a language code")
-    _seconds(transcript.get("duration"), "transcript duration")
+    seconds(transcript.get("duration"), "transcript duration")
     _text(transcript.get("model"), "transcript model")
     _text(transcript.get("engine"), "transcript engine")
     segments = transcript.get("segments")
@@ -268,8 +271,8 @@ def _check_transcript(transcript: Any) -> None:
     for number, segment in enumerate(segments, 1):
         if not isinstance(segment, dict):
             raise InvalidEntry(f"segment {number} is not a mapping")
-        start = _seconds(segment.get("start"), f"segment {number}: start")
-        end = _seconds(segment.get("end"), f"segment {number}: end")
+        start = seconds(segment.get("start"), f"segment {number}: start")
+        end = seconds(segment.get("end"), f"segment {number}: end")
         if start > end:
             raise InvalidEntry(f"segment {number}: starts after it ends ({start} > {end})")
         _text(segment.get("text"), f"segment {number}: text")
@@ -284,8 +287,8 @@ def _check_optional(segment: dict[str, Any], what: str) -> None:
     for number, word in enumerate(words, 1):
         if not isinstance(word, list) or len(word) != 4:  # noqa: PLR2004  ([start, end, text, probability])
             raise InvalidEntry(f"{what}: word {number} is {_shown(word)}, not [start, end, text, probability]")
-        start = _seconds(word[0], f"{what}: word {number} start")
-        end = _seconds(word[1], f"{what}: word {number} end")
+        start = seconds(word[0], f"{what}: word {number} start")
+        end = seconds(word[1], f"{what}: word {number} end")
         if start > end:
             raise InvalidEntry(f"{what}: word {number} starts after it ends ({start} > {end})")
         _text(word[2], f"{what}: word {number} text")
@@ -309,20 +312,20 @@ def _check_tags(tags: Any) -> None:
         if tags.get(name) is not None:
             _text(tags[name], f"tag {name}")
     if tags.get("duration") is not None:
-        _seconds(tags["duration"], "tag duration")
+        seconds(tags["duration"], "tag duration")
     chapters = tags.get("chapters") or []
     if not isinstance(chapters, list):
         raise InvalidEntry("tag chapters is not a list")
     for number, chapter in enumerate(chapters, 1):
         if not isinstance(chapter, dict):
             raise InvalidEntry(f"chapter {number} is not a mapping")
-        _seconds(chapter.get("start"), f"chapter {number}: start")
+        seconds(chapter.get("start"), f"chapter {number}: start")
         if chapter.get("end") is not None:
-            _seconds(chapter["end"], f"chapter {number}: end")
+            seconds(chapter["end"], f"chapter {number}: end")
         _text(chapter.get("title"), f"chapter {number}: title")
 
 
-def _seconds(value: Any, what: str) -> float:
+def seconds(value: Any, what: str) -> float:
     """A time or a length: a finite number from 0 to MAX_SECONDS (not a bool, not a string)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
         raise InvalidEntry(f"{what} is {_shown(value)}, not a number of seconds from 0 to {MAX_SECONDS:.0f}")

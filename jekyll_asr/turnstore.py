@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cache import InvalidEntry, checksum, parse_json_file, seconds
 from .errors import CacheError
 from .fsutil import atomic_write
 from .transcript import Turn
@@ -25,7 +25,6 @@ from .transcript import Turn
 FORMAT = 1
 FOLDER = "turns"
 MAX_BYTES = 16 << 20
-MAX_SECONDS = 1e7
 _MAX_LABEL = 40
 
 
@@ -44,8 +43,8 @@ class TurnsEntry:
     path: Path
 
 
-class InvalidTurns(ValueError):
-    """Why a turns file cannot be used."""
+class InvalidTurns(InvalidEntry):
+    """Why a turns file cannot be used (the cache's checks: cache.parse_json_file, cache.seconds)."""
 
 
 class TurnsCache:
@@ -72,7 +71,7 @@ class TurnsCache:
                 raise InvalidTurns("filed under another audio hash or key")
         except FileNotFoundError:
             return None
-        except InvalidTurns as exc:
+        except InvalidEntry as exc:
             self.refused[path] = str(exc)
             return None
         turns = tuple(Turn.from_list(t) for t in data["turns"])
@@ -84,9 +83,9 @@ class TurnsCache:
         }
         try:
             check(body)
-        except InvalidTurns as exc:
+        except InvalidEntry as exc:
             raise CacheError(f"the speaker turns cannot be stored: {exc}") from exc
-        body["checksum"] = _checksum(body)
+        body["checksum"] = checksum(body)
         path = self.path_for(audio_sha256, key)
         atomic_write(path, json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
         return path
@@ -96,25 +95,9 @@ class TurnsCache:
             yield from sorted(self.root.glob("??/*.json"))
 
 
-def _checksum(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InvalidTurns("too large")
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise InvalidTurns(f"cannot be read: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise InvalidTurns("not valid JSON (cut off or damaged)") from exc
-    if not isinstance(data, dict):
-        raise InvalidTurns("not a JSON object")
-    if data.get("checksum") != _checksum({k: v for k, v in data.items() if k != "checksum"}):
+    data = parse_json_file(path, limit=MAX_BYTES)
+    if data.get("checksum") != checksum({k: v for k, v in data.items() if k != "checksum"}):
         raise InvalidTurns("its checksum does not match its contents (damaged)")
     check(data)
     return data
@@ -132,10 +115,7 @@ def check(data: dict[str, Any]) -> None:
     for number, turn in enumerate(turns, 1):
         if not (isinstance(turn, list) and len(turn) == 3):  # noqa: PLR2004
             raise InvalidTurns(f"turn {number} is not [start, end, speaker]")
-        start, end, label = turn
-        for value in (start, end):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
-                raise InvalidTurns(f"turn {number}: {value!r} is not a number of seconds")
+        start, end, label = (seconds(turn[0], f"turn {number}: start"), seconds(turn[1], f"turn {number}: end"), turn[2])
         if start > end:
             raise InvalidTurns(f"turn {number} starts after it ends")
         if not isinstance(label, str) or not 0 < len(label) <= _MAX_LABEL:

@@ -10,6 +10,7 @@ speakers on for an archive costs the diarizer alone.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,22 @@ def store_turns(
     turns_cache.put(ident[0], ident[1], turns, source)
 
 
+def stored_or_reported(
+    turns_cache: TurnsCache, ident: tuple[str, str], plan: RenderPlan, locate: Callable[[], Path], *, report: Report, diarizer: str,
+    samples: NDArray[np.float32] | None = None,
+) -> bool:
+    """Find and store one file's turns; a file that fails is reported alone (its outputs keep no labels)."""
+    path: Path | None = None
+    try:
+        path = locate()
+        store_turns(turns_cache, ident, path, plan.speakers, samples, diarizer=diarizer)
+    except FAILURES as exc:
+        log.debug("finding the speakers of %s failed", plan.key, exc_info=exc)
+        report.fail(plan.key, "speakers not found: " + one_line(exc, *(n for n in (path, plan.key) if n is not None)))
+        return False
+    return True
+
+
 def diarize_recordings(
     recordings: list[Recording], *, turns_cache: TurnsCache, report: Report, locate: Callable[[RenderPlan], Path], diarizer: str
 ) -> set[str]:
@@ -71,14 +88,8 @@ def diarize_recordings(
     for recording in recordings:
         assert recording.turns.key is not None
         groups.setdefault((recording.plan.audio.sha256, recording.turns.key), []).append(recording)
-    for (sha, key), group in groups.items():
+    for ident, group in groups.items():
         first = group[0].plan
-        try:
-            path = locate(first)
-            store_turns(turns_cache, (sha, key), path, first.speakers, diarizer=diarizer)
-        except FAILURES as exc:
-            log.debug("finding the speakers of %s failed", first.key, exc_info=exc)
-            report.fail(first.key, "speakers not found: " + one_line(exc, first.key, first.key, first.key))
-            continue
-        done.update(r.key for r in group)
+        if stored_or_reported(turns_cache, ident, first, functools.partial(locate, first), report=report, diarizer=diarizer):
+            done.update(r.key for r in group)
     return done

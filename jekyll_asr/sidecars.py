@@ -80,6 +80,12 @@ def _turns_key(diarizer: str, count: str) -> str:
 MIN_SPEAKERS_S = 10.0  # a recording shorter than this is one voice as far as a transcript page can tell
 
 
+def speakers_to_find(duration: float, words: int) -> bool:
+    """Whether a transcript this long with this many words can hold voices worth telling apart
+    (the one rule for the planner, the transcriber and ``transcribe``)."""
+    return duration >= MIN_SPEAKERS_S and words > 0
+
+
 def settle_turns(turns: TurnsDecision, decision: CacheDecision) -> TurnsDecision:
     """Not wanted after all when the transcript is known to be short or wordless (a clip, music, silence)."""
     if not turns.wanted:
@@ -90,7 +96,7 @@ def settle_turns(turns: TurnsDecision, decision: CacheDecision) -> TurnsDecision
         duration, words = decision.value.get("duration") or 0.0, decision.value.get("words") or 0
     else:
         return turns  # not transcribed yet: decided once it is (Transcriber._speakers)
-    return turns if duration >= MIN_SPEAKERS_S and words > 0 else TurnsDecision()
+    return turns if speakers_to_find(duration, words) else TurnsDecision()
 
 
 def decide_translation(settings: Settings, plan: RenderPlan, *, cache: TranscriptCache, keys: _Keys, engine: str, refresh: bool) -> TranslationDecision:

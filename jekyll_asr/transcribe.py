@@ -87,11 +87,11 @@ def with_speakers(path: Path, transcript: Transcript, settings: Settings, sample
     Labels are "1", "2"... in order of first appearance (a site build names them from the posts).
     """
     from .diarizing import FAILURES, find_turns
-    from .sidecars import MIN_SPEAKERS_S
+    from .sidecars import speakers_to_find
     from .speakerspec import SpeakerSpec
 
     spec = SpeakerSpec(settings.speakers)
-    if not spec.wanted or transcript.is_empty or transcript.duration < MIN_SPEAKERS_S:
+    if not spec.wanted or not speakers_to_find(transcript.duration, transcript.word_count):
         return transcript
     from .turns import assign_speakers
 

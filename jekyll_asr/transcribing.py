@@ -56,6 +56,7 @@ class Lookup:
     missing: dict[Ident, list[RenderPlan]] = field(default_factory=dict)  # to transcribe, once per content
     words: dict[Ident, dict[str, Any]] = field(default_factory=dict)  # the settings each one is stored under
     turns: dict[Ident, str] = field(default_factory=dict)  # speakers wanted: the turns key to store them under
+    diarized: set[str] = field(default_factory=set)  # plan keys whose speakers were tried (stored or failed) with their words
 
 
 def _stored(recording: Recording, found: Lookup) -> bool:
@@ -139,18 +140,17 @@ class Transcriber:
 
     def _speakers(self, job: Job, entry: CacheEntry, found: Lookup) -> None:
         """Who spoke when, while the file is at hand (remote audio is not fetched twice); a failure is reported alone."""
-        from .diarizing import FAILURES, store_turns
-        from .sidecars import MIN_SPEAKERS_S
+        from .diarizing import stored_or_reported
+        from .sidecars import speakers_to_find
 
-        key = found.turns.get(job.ident)
-        if key is None or job.decoded is None or self.turns is None or entry.transcript.is_empty or entry.transcript.duration < MIN_SPEAKERS_S:
-            return  # a clip, music or silence: one voice at most (plan._settled decides the same)
-        first = job.group[0]
-        try:
-            store_turns(self.turns, (job.ident[0], key), job.decoded.path, first.speakers, job.decoded.samples, diarizer=self.settings.diarizer)
-        except FAILURES as exc:
-            log.debug("finding the speakers of %s failed", first.key, exc_info=exc)
-            self.report.fail(first.key, "speakers not found: " + one_line(exc, job.decoded.path, first.key))
+        key, decoded = found.turns.get(job.ident), job.decoded
+        if key is None or decoded is None or self.turns is None or not speakers_to_find(entry.transcript.duration, entry.transcript.word_count):
+            return  # a clip, music or silence: one voice at most (sidecars.settle_turns decides the same)
+        found.diarized.update(member.key for member in job.group)  # tried once per build, stored or failed
+        stored_or_reported(
+            self.turns, (job.ident[0], key), job.group[0], lambda: decoded.path, report=self.report, diarizer=self.settings.diarizer,
+            samples=decoded.samples,
+        )
 
     def finish(self, job: Job, result: tuple[list[Any], str, float] | Exception, found: Lookup) -> None:
         """Store one file's transcript in the cache, or report why it has none."""
@@ -226,7 +226,7 @@ class Work:
         if done:  # newly transcribed: whether they want speakers or a translation is known now
             plans = [r.plan for r in plan.recordings if r.key in done]
             plan = plan.with_recordings(make_plan(self.settings, store=self.store, site_audio=self.site_audio, plans=plans, refresh=self.refresh, render=False))
-        later = self._diarize([r for r in plan.recordings if r.turns.missing and r.cache.kind != "missing"])
+        later = self._diarize([r for r in plan.recordings if r.turns.missing and r.cache.kind != "missing" and r.key not in found.diarized])
         later |= self._translate([r for r in plan.recordings if r.translation.missing and r.cache.kind != "missing"])
         if render and (done or later):  # newly cached, diarized or translated: decide their outputs with the same planner
             plans = [r.plan for r in plan.recordings if r.key in done | later]

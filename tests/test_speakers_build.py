@@ -202,3 +202,31 @@ def test_an_entry_made_before_speakers_gets_them_without_transcribing(tmp_path: 
     assert len(list((site / ".jekyll-asr/cache/turns").rglob("*.json"))) == 1
     assert managed(site, "_posts/2026-01-01-interview.md")["words"] == entry.transcript.word_count
     assert site_state(load_settings(site)).current
+
+
+def test_a_diarizer_failure_is_one_line_and_the_transcript_still_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: the diarizer raises. The file's error names it once; its words are still
+    published, without labels; the next build tries the speakers again."""
+    from jekyll_asr import speakers
+
+    site = make_site(
+        tmp_path,
+        {
+            "_config.yml": CONFIG,
+            "audio/interview.wav": Fixture("speakers/sample.wav"),
+            "_posts/2026-01-01-interview.md": "---\ntitle: Interview\naudio: /audio/interview.wav\n---\n",
+        },
+    )
+
+    def broken(*args: object, **kwargs: object) -> list:
+        raise RuntimeError("the voice encoder ran out of memory")
+
+    monkeypatch.setitem(speakers.DIARIZERS, "resemblyzer", broken)
+    report = quiet(site)
+    assert [(f.path, f.error) for f in report.failed] == [("audio/interview.wav", "speakers not found: RuntimeError: the voice encoder ran out of memory")]
+    assert report.transcribed == ["audio/interview.wav"]
+    assert "speakers" not in managed(site, "_posts/2026-01-01-interview.md")
+    assert "<v " not in (site / "assets/transcripts/interview.vtt").read_text()
+    monkeypatch.undo()
+    again = quiet(site)
+    assert again.failed == [] and again.transcribed == [] and managed(site, "_posts/2026-01-01-interview.md")["speakers"] == ["Speaker 1", "Speaker 2"]

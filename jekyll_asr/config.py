@@ -106,6 +106,11 @@ class Settings:
     config_audio_hosts: tuple[str, ...] = ()  # URL prefixes the site's config names for audio hosted elsewhere
 
     @property
+    def english_only(self) -> bool:
+        """The model hears English only (``tiny.en``, ``openai/whisper-base.en``): no other language, no translation."""
+        return english_only_model(self.model)
+
+    @property
     def cache_path(self) -> Path:
         return self.site / self.cache_dir
 
@@ -273,12 +278,17 @@ def load_settings(site: Path | str = ".", overrides: dict[str, Any] | None = Non
     return Settings(site=site, **jekyll_settings(site, config), **values)
 
 
+def english_only_model(model: str) -> bool:
+    """Whisper's English-only checkpoints end in ``.en`` (a local directory may end in a slash)."""
+    return model.rstrip("/").endswith(".en")
+
+
 def _english_only(values: dict[str, Any]) -> list[str]:
     """An English-only model (``*.en``) asked for another language would write English words
     labelled as that language (or a translation nobody asked for): refused before any file."""
     model = str(values.get("model", OPTIONS["model"].default())).rstrip("/")
     language = values.get("language")
-    if not model.endswith(".en"):
+    if not english_only_model(model):
         return []
     if values.get("translate"):
         return [f"asr.translate: model {model!r} knows English only and cannot translate; choose a multilingual model (base, or openai/whisper-large-v3-turbo)"]

@@ -28,7 +28,7 @@ from .find import SiteAudio
 from .outputs import OutputManifest
 from .plandocs import DocumentChange, plan_documents
 from .planreasons import planned_paths, why_missing
-from .render import RenderPlan, managed_value, render_outputs
+from .render import RenderPlan, managed_value, render_context, render_files, render_outputs
 from .renderindex import RenderIndex
 from .sidecars import TranslationDecision, TurnsDecision, decide_translation, decide_turns, read_turns, settle_translation, settle_turns, turns_file
 from .store import Store
@@ -53,7 +53,7 @@ def decode_options(settings: Settings, prompt: str | None, post_language: str | 
     from .engines import DecodeOptions
 
     language = post_language or settings.language
-    if language is None and settings.model.endswith(".en"):
+    if language is None and settings.english_only:
         language = "en"
     return DecodeOptions(
         language=language, task=task or settings.task, beam_size=settings.beam_size, batch_size=settings.batch_size, vad=settings.vad, initial_prompt=prompt
@@ -306,8 +306,9 @@ def plan_outputs_of(
         return Recording(plan, decision)
     try:
         english = translation.transcript if translation is not None else None
-        files = render_outputs(settings, plan, decision.entry, turns, translation=english)
-        value = managed_value(settings, plan, decision.entry, turns, translation=english)
+        ctx = render_context(settings, plan, decision.entry, turns, translation=english)
+        files = render_files(settings, plan, ctx)
+        value = managed_value(settings, plan, decision.entry, speaker_names=ctx.speaker_names, translation=english)
     except JekyllAsrError as exc:
         return Recording(plan, decision, error=str(exc))
     verdicts = {rel: manifest.verdict(rel, content) for rel, content in files.items()}

@@ -7,6 +7,7 @@ glossary re-renders without re-transcribing.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -139,8 +140,8 @@ def plan_outputs(settings: Settings, files: list[AudioFile], documents: list[Doc
         if tracks:  # one voice per track: nothing to diarize
             speakers = SpeakerSpec("off", speakers.names)
         # A post's language overrides the site's; an English-only model hears English whatever a post says.
-        language = None if settings.model.endswith(".en") else next((d.language for d in users if d.language), None)
-        translate = None if settings.model.endswith(".en") else next((d.translate for d in users if d.translate is not None), None)
+        language = None if settings.english_only else next((d.language for d in users if d.language), None)
+        translate = None if settings.english_only else next((d.translate for d in users if d.translate is not None), None)
         plans.append(
             RenderPlan(
                 chosen, slugs[chosen.key], tuple(d.path for d in users), tuple(terms), prompt_text(glossary), encodings, speakers, language, tracks,
@@ -237,9 +238,13 @@ def render_outputs(
     settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None, *, translation: Transcript | None = None
 ) -> dict[str, str]:
     """Site-relative path -> content, for every configured format that applies."""
+    return render_files(settings, plan, render_context(settings, plan, entry, turns, translation=translation))
+
+
+def render_files(settings: Settings, plan: RenderPlan, ctx: RenderContext) -> dict[str, str]:
+    """``render_outputs`` from a context already made (the planner also takes its speaker names)."""
     from .writers import WRITERS
 
-    ctx = render_context(settings, plan, entry, turns, translation=translation)
     files = {}
     for fmt, rel in output_paths(settings, plan.slug, translate=plan.translates(settings)).items():
         writer = WRITERS[FORMAT_WRITERS[fmt]]
@@ -251,13 +256,13 @@ def render_outputs(
 
 
 def managed_value(
-    settings: Settings, plan: RenderPlan, entry: CacheEntry, turns: TurnsEntry | None = None, *, translation: Transcript | None = None
+    settings: Settings, plan: RenderPlan, entry: CacheEntry, *, speaker_names: Mapping[str, str] | None = None, translation: Transcript | None = None
 ) -> dict[str, Any]:
-    """The one front matter key the tool owns, on each post that uses this audio."""
+    """The one front matter key the tool owns, on each post that uses this audio (``speaker_names``: the context's)."""
     from .glossary import clean_tags
 
     transcript = entry.transcript
-    _, names = speaking(settings, plan, transcript, turns)
+    names = speaker_names or {}
     tags = clean_tags(entry.tags)
     paths = output_paths(settings, plan.slug, translate=plan.translates(settings))
     value: dict[str, Any] = {}

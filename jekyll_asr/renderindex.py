@@ -76,8 +76,8 @@ class RenderIndex:
     def fingerprint(self, plan: Any, cache_file: Path | list[Path], turns_file: Path | None = None, translation_file: Path | None = None) -> str:
         """What rendering one recording reads: a change to any of it renders again.
 
-        ``turns_file``: its speaker turns (stamped even while missing, so finding them renders
-        again); the speaker names and count of its posts count too.
+        ``turns_file``: its speaker turns, once stored (found later, they make a new fingerprint),
+        with the speaker names and count of its posts; ``translation_file`` likewise.
         """
         corrections = self.settings.site / self.settings.corrections_dir / f"{plan.slug}.yml"
         if isinstance(cache_file, list):  # an episode of one file per voice: each track's entry

@@ -155,7 +155,7 @@ def read_document(settings: Settings, rel: Path, patterns: list[Pattern] | None 
 
 def _english_only_warning(settings: Settings, rel: Path, info: dict[str, Any], scan: Scan) -> None:
     """A post asking for another language (or a translation) under an English-only model: not silently ignored."""
-    if not settings.model.rstrip("/").endswith(".en"):
+    if not settings.english_only:
         return
     fix = "set asr.model to a multilingual model (base, or openai/whisper-large-v3-turbo)"
     language = info.get("language")

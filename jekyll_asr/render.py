@@ -178,7 +178,7 @@ def output_paths(settings: Settings, slug: str, *, translate: bool | None = None
 def speaking(settings: Settings, plan: RenderPlan, transcript: Transcript, turns: TurnsEntry | None) -> tuple[Transcript, dict[str, str]]:
     """The transcript with each segment's speaker, and the speakers' names (empty: one voice, no labels).
 
-    Names: the posts' own (in order of first appearance), else "Speaker 1", "Speaker 2";
+    Names: the posts' own (in the order the voices first really speak: turns.by_first_turn), else "Speaker 1", "Speaker 2";
     the corrections file's ``speakers:`` renames them last.
     """
     from .glossary import load_speaker_renames

@@ -4,7 +4,7 @@ The site sets ``speakers: auto`` (find how many), ``off``, or a number in its
 ``asr:`` block; a post may override it with ``speakers:`` in its own front
 matter, either the same values or the names (``speakers: [Alice, Bob]``),
 which the author wrote for this purpose: they fix the count and name the
-voices in order of first appearance. The keys podcast themes use for who is
+voices in the order they first really speak. The keys podcast themes use for who is
 on the show (``hosts``, ``host``, ``guests``, ``guest``) are rosters, not
 speaking orders: real sites list Twitter handles, guest-page slugs, or a host
 the theme keeps elsewhere. Their names are used only when they look like
@@ -85,7 +85,7 @@ class SpeakerSpec:
     sure: bool = False  # the names are the post's own `speakers:` (else a theme's roster: used only when the count matches)
 
     def names_for(self, voices: int) -> tuple[str, ...]:
-        """The names to give ``voices`` voices in order of first appearance (empty: "Speaker N")."""
+        """The names to give ``voices`` voices in the order they first speak (empty: "Speaker N")."""
         return self.names if self.sure or len(self.names) == voices else ()
 
     @property

@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .transcript import Chapter, Segment, Transcript
@@ -196,3 +196,15 @@ def place_chapters(
                 index = i
         groups[index][1].append(p)
     return [g for g in groups if g[0] is not None or g[1]]
+
+
+def turn_names(paragraphs: Sequence[Paragraph], names: Mapping[str, str]) -> list[str | None]:
+    """Per paragraph, the speaker's name where it starts that speaker's turn, else None
+    (the include's label and the text file's "Alice:" are shown there, once a turn)."""
+    out: list[str | None] = []
+    previous = None
+    for p in paragraphs:
+        name = names.get(p.speaker) if p.speaker is not None and p.speaker != previous else None
+        out.append(name if name and name.strip() else None)
+        previous = p.speaker
+    return out

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from ..errors import ConfigError
-from ..paragraphs import Paragraph, format_timestamp, place_chapters
+from ..paragraphs import Paragraph, format_timestamp, place_chapters, turn_names
 from .words import timed_words
 
 if TYPE_CHECKING:
@@ -154,18 +154,6 @@ def word_times(paragraph: Paragraph, language: str) -> str:
     return " ".join(out)
 
 
-def _speaker_labels(ctx: RenderContext) -> dict[int, str]:
-    """id(paragraph) -> the name shown, for the first paragraph of each speaker's turn."""
-    shown: dict[int, str] = {}
-    previous = None
-    for p in ctx.paragraphs:
-        name = ctx.speaker_names.get(p.speaker) if p.speaker is not None else None
-        if name and p.speaker != previous:
-            shown[id(p)] = name
-        previous = p.speaker
-    return shown
-
-
 def _variables(ctx: RenderContext) -> dict[str, Any]:
     ordered = sorted(ctx.chapters, key=lambda c: c.start)
     numbers = {id(c): i for i, c in enumerate(ordered, start=1)}
@@ -178,7 +166,7 @@ def _variables(ctx: RenderContext) -> dict[str, Any]:
             heading = {"number": number, "start": chapter.start, "title": title}
         sections.append((heading, paragraphs))
     downloads = [(label, ctx.captions[fmt]) for fmt, label in _DOWNLOADS if ctx.captions.get(fmt)]
-    labels = _speaker_labels(ctx)
+    labels = {id(p): name for p, name in zip(ctx.paragraphs, turn_names(ctx.paragraphs, ctx.speaker_names), strict=True) if name}
     return {
         "slug": ctx.slug,
         "title": ctx.title,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..paragraphs import turn_names
+
 if TYPE_CHECKING:
     from . import RenderContext
 
@@ -21,12 +23,10 @@ def applies(ctx: RenderContext) -> bool:
 
 def render(ctx: RenderContext) -> str:
     """Paragraphs separated by a blank line; an empty transcript is an empty file."""
-    paragraphs, previous = [], None
-    for p in ctx.paragraphs:
+    paragraphs = []
+    for p, name in zip(ctx.paragraphs, turn_names(ctx.paragraphs, ctx.speaker_names), strict=True):
         if not p.text.strip():
             continue
-        name = ctx.speaker_names.get(p.speaker) if p.speaker is not None and p.speaker != previous else None
-        previous = p.speaker
         body = " ".join(p.text.split())
-        paragraphs.append(f"{' '.join(name.split())}: {body}" if name and name.strip() else body)
+        paragraphs.append(f"{' '.join(name.split())}: {body}" if name else body)
     return "\n\n".join(paragraphs) + "\n" if paragraphs else ""
